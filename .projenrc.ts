@@ -1,0 +1,86 @@
+import { awscdk, javascript } from 'projen';
+
+// The DRS client is pinned: it is bundled into the handler asset, and the asset is what the
+// end-to-end tests run, so the deployed code is the tested code.
+const DRS_CLIENT = '@aws-sdk/client-drs@3.523.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-drs-multi-account',
+  description:
+    'AWS CDK constructs for AWS Elastic Disaster Recovery (DRS) multi-account setups: staging-account trust roles and extended source servers in the target account.',
+  author: 'cdk-drs-multi-account contributors',
+  authorAddress: 'maintainers@cdk-drs-multi-account.dev',
+  repositoryUrl: 'https://github.com/cdk-drs-multi-account/cdk-drs-multi-account.git',
+  keywords: ['aws-cdk', 'cdk', 'drs', 'elastic-disaster-recovery', 'disaster-recovery', 'multi-account'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  sampleCode: false,
+  github: false,
+  minNodeVersion: '20.0.0',
+
+  // cdk-nag 3 (dev only) needs aws-cdk-lib >= 2.257.0 for the Validations API.
+  cdkVersion: '2.257.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  devDeps: [
+    DRS_CLIENT,
+    'aws-sdk-client-mock@4.1.0',
+    'cdk-nag@^3.0.2',
+    '@cloud-copilot/iam-simulate@0.1.173',
+  ],
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    // Bundle the DRS client instead of taking whatever the Lambda runtime ships.
+    bundlingOptions: { externals: [], sourcemap: false },
+    awsSdkConnectionReuse: false,
+  },
+
+  publishToPypi: {
+    distName: 'cdk-drs-multi-account',
+    module: 'cdk_drs_multi_account',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdk_drs_multi_account',
+    mavenGroupId: 'io.github.cdk-drs-multi-account',
+    mavenArtifactId: 'cdk-drs-multi-account',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkDrsMultiAccount',
+    packageId: 'CdkDrsMultiAccount',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-drs-multi-account/cdk-drs-multi-account-go',
+    packageName: 'cdkdrsmultiaccount',
+  },
+
+  jestOptions: {
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 60_000,
+    },
+  },
+  gitignore: ['cdk.out', '.benchmark/'],
+});
+
+// Examples and test support are type-checked and linted with the tests.
+project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('scripts/**/*.ts');
+
+// projen's lambda bundling has no minify option: rewrite each bundle task with it.
+for (const task of project.tasks.all) {
+  const args = task.steps[0]?.execArgs;
+  if (task.name.startsWith('bundle:') && !task.name.endsWith(':watch') && args) {
+    task.reset();
+    task.exec([...args, '--minify', '--legal-comments=none'].join(' '));
+  }
+}
+
+for (const pattern of ['/examples', '/scripts', '/.ci', '/benchmarks']) {
+  project.addPackageIgnore(pattern);
+}
+
+project.synth();
