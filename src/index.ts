@@ -1,1 +1,2 @@
-export {};
+export * from './constructs/staging-account-trust';
+export * from './constructs/extended-source-server';

@@ -138,3 +138,20 @@ export function validateUserTags(field: string, tags: Record<string, string>): s
   }
   return problems;
 }
+
+/**
+ * The staging-account side of the trust (plain IAM, no DRS API): DRS in the target account
+ * assumes this role in the staging account. The handler names it in error messages.
+ */
+export const StagingTrust = {
+  ROLE_NAME_PREFIX: 'DRSStagingAccountRole_',
+  ROLE_PATH: '/service-role/',
+  /** AWS managed policy, relative to `arn:<partition>:iam::aws:policy/`. */
+  MANAGED_POLICY_NAME: 'service-role/AWSElasticDisasterRecoveryStagingAccountPolicy_v2',
+  SERVICE_PRINCIPAL: 'drs.amazonaws.com',
+} as const;
+
+/** Name of the role in the staging account that trusts `targetAccount`. */
+export function stagingAccountRoleName(targetAccount: string): string {
+  return `${StagingTrust.ROLE_NAME_PREFIX}${targetAccount}`;
+}

@@ -1,0 +1,166 @@
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct, IConstruct } from 'constructs';
+import { OWNER_TAG_KEYS, OwnerTags, ResourceTypes } from '../contract';
+import { acknowledgeFinding } from './nag';
+import { DrsHandlerFunction } from '../handlers/drs-handler-function';
+
+/** Long enough to wait for a new extended server to settle; Lambda's maximum. */
+export const HANDLER_TIMEOUT = Duration.minutes(15);
+
+/**
+ * How long CloudFormation waits for the handler's answer: a little past the function's timeout,
+ * so a handler that died fails the stack then rather than after CloudFormation's default hour.
+ */
+export const SERVICE_TIMEOUT = HANDLER_TIMEOUT.plus(Duration.minutes(2));
+
+/**
+ * The per-stack custom-resource handler: one function, its role and its log group, shared by
+ * every DRS custom resource in the stack. Internal: constructs call `getOrCreate` and then
+ * `addStatementsFor` their resource type, so the role only holds what the stack uses.
+ */
+export class DrsHandlerProvider extends Construct {
+  /** Returns the stack's provider, creating it on first use. */
+  public static getOrCreate(scope: IConstruct): DrsHandlerProvider {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(PROVIDER_ID);
+    return existing instanceof DrsHandlerProvider ? existing : new DrsHandlerProvider(stack, PROVIDER_ID);
+  }
+
+  public readonly handlerFunction: DrsHandlerFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  private readonly grantedTypes = new Set<string>();
+
+  private constructor(scope: Stack, id: string) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // An own role with an explicit log grant instead of AWSLambdaBasicExecutionRole, which
+    // would allow writing to every log group in the account.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'cdk-drs-multi-account custom-resource handler',
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.handlerFunction = new DrsHandlerFunction(this, 'Function', {
+      description: 'cdk-drs-multi-account: creates and deletes DRS resources for this stack',
+      role: this.role,
+      logGroup: this.logGroup,
+      timeout: HANDLER_TIMEOUT,
+      memorySize: 256,
+      // CloudFormation invokes asynchronously; Lambda's own retries would re-run a create or
+      // delete that may have half-happened. The handler retries DRS calls itself.
+      retryAttempts: 0,
+    });
+    acknowledgeFinding(this.handlerFunction, 'AwsSolutions-L1',
+      'The runtime is pinned so the deployed handler bundle is the tested one; it is moved to newer runtimes with releases.');
+  }
+
+  /** The `ServiceToken` for custom resources served by this handler. */
+  public get serviceToken(): string {
+    return this.handlerFunction.functionArn;
+  }
+
+  /**
+   * Grants the handler what it needs to serve `resourceType` (one of the contract's
+   * `ResourceTypes`). Idempotent: resources of the same type share the statements.
+   */
+  public addStatementsFor(resourceType: string): void {
+    if (this.grantedTypes.has(resourceType)) return;
+    const statements = STATEMENTS[resourceType];
+    if (!statements) {
+      throw new Error(`DrsHandlerProvider: no IAM statements are defined for resource type '${resourceType}'`);
+    }
+    for (const statement of statements()) this.role.addToPrincipalPolicy(statement);
+    for (const [id, reason] of Object.entries(ACKNOWLEDGEMENTS[resourceType] ?? {})) {
+      acknowledgeFinding(this.role, id, reason);
+    }
+    this.grantedTypes.add(resourceType);
+  }
+}
+
+const PROVIDER_ID = 'CdkDrsMultiAccountHandler';
+
+const STACK_OWNER_TAG = OwnerTags.STACK_ID;
+
+/** Source servers of this account and Region; DRS authorizes per server only on these ARNs. */
+function sourceServerArns(): string {
+  return `arn:${Aws.PARTITION}:drs:${Aws.REGION}:${Aws.ACCOUNT_ID}:source-server/*`;
+}
+
+const ownedByThisStack = { StringEquals: { [`aws:ResourceTag/${STACK_OWNER_TAG}`]: Aws.STACK_ID } };
+
+const ownerTagKeysInRequest = { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [...OWNER_TAG_KEYS] } };
+
+const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
+  [ResourceTypes.EXTENDED_SOURCE_SERVER]: () => [
+    new iam.PolicyStatement({
+      sid: 'ReadSourceServers',
+      // Neither action supports resource-level permissions.
+      actions: ['drs:DescribeSourceServers', 'drs:ListExtensibleSourceServers'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ExtendOnlyWithOwnerTag',
+      // No resource-level support; the new server must carry this stack's owner tag.
+      actions: ['drs:CreateExtendedSourceServer'],
+      resources: ['*'],
+      conditions: { StringEquals: { [`aws:RequestTag/${STACK_OWNER_TAG}`]: Aws.STACK_ID } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagOnExtend',
+      // Tags passed to CreateExtendedSourceServer are authorized as drs:TagResource.
+      actions: ['drs:TagResource'],
+      resources: [sourceServerArns()],
+      conditions: {
+        StringEquals: {
+          [`aws:RequestTag/${STACK_OWNER_TAG}`]: Aws.STACK_ID,
+          'drs:CreateAction': 'CreateExtendedSourceServer',
+        },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ManageOwnedServers',
+      actions: ['drs:TagResource', 'drs:UntagResource', 'drs:DisconnectSourceServer', 'drs:DeleteSourceServer'],
+      resources: [sourceServerArns()],
+      conditions: ownedByThisStack,
+    }),
+    new iam.PolicyStatement({
+      sid: 'KeepOwnerTagsFromCreate',
+      // Owner tags are written only by CreateExtendedSourceServer: never re-tagged afterwards,
+      // so the handler cannot take over a server it did not create.
+      effect: iam.Effect.DENY,
+      actions: ['drs:TagResource'],
+      resources: ['*'],
+      conditions: {
+        ...ownerTagKeysInRequest,
+        StringNotEquals: { 'drs:CreateAction': 'CreateExtendedSourceServer' },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'NeverRemoveOwnerTags',
+      effect: iam.Effect.DENY,
+      actions: ['drs:UntagResource'],
+      resources: ['*'],
+      conditions: ownerTagKeysInRequest,
+    }),
+  ],
+};
+
+const ACKNOWLEDGEMENTS: Record<string, Record<string, string>> = {
+  [ResourceTypes.EXTENDED_SOURCE_SERVER]: {
+    'AwsSolutions-IAM5[Resource::*]':
+      'drs:DescribeSourceServers, drs:ListExtensibleSourceServers and drs:CreateExtendedSourceServer have no ' +
+      'resource-level permissions; the create is limited by the aws:RequestTag owner-tag condition.',
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:source-server/*]':
+      'Extended source server ids are assigned by DRS at create time; every statement on these ARNs requires ' +
+      "this stack's owner tag (aws:ResourceTag or, at create, aws:RequestTag).",
+  },
+};
