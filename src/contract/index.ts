@@ -41,6 +41,11 @@ export const ExtendedSourceServerAttributes = {
   STAGING_SOURCE_SERVER_ARN: 'StagingSourceServerArn',
 } as const;
 
+/** Attributes returned in the `Data` of `Custom::DrsServiceInitialization`. */
+export const ServiceInitializationAttributes = {
+  INITIALIZED: 'Initialized',
+} as const;
+
 /**
  * Environment variables the handler reads. `DRS_ENDPOINT_URL` and the timing overrides are only
  * read when set; the constructs never set them (they exist for local runs against a local DRS).
@@ -49,6 +54,8 @@ export const HandlerEnv = {
   ENDPOINT_URL: 'DRS_ENDPOINT_URL',
   POLL_INTERVAL_MS: 'DRS_POLL_INTERVAL_MS',
   RETRY_BASE_DELAY_MS: 'DRS_RETRY_BASE_DELAY_MS',
+  /** Caps how long Create waits for EXTENDED (otherwise: the Lambda's remaining time minus a margin). */
+  WAIT_TIMEOUT_MS: 'DRS_WAIT_TIMEOUT_MS',
 } as const;
 
 /** Input limits, from the DRS API model (drs-service-2.json) and the DRS user guide. */

@@ -1,1 +1,17 @@
-export async function handler(): Promise<void> {}
+/**
+ * Entry point of the per-stack custom-resource function (a Lambda-backed custom resource without
+ * the Provider framework: it answers CloudFormation itself). Everything else lives in plain
+ * modules that the unit tests call directly.
+ */
+import { LambdaContextLike, runHandler } from './dispatch';
+import { createDrsClient } from './drs/client';
+import { DrsClient } from './drs/sdk';
+import { CloudFormationEvent } from './response';
+
+// One client per container: connections are reused across invocations.
+let client: DrsClient | undefined;
+
+export async function handler(event: CloudFormationEvent, context: LambdaContextLike): Promise<void> {
+  client ??= createDrsClient(process.env);
+  await runHandler(event, context, { client, env: process.env });
+}

@@ -1,0 +1,36 @@
+import { RetryOptions, withRetry } from '../drs/retry';
+import { Logger, silentLogger } from '../log';
+
+/** What every lifecycle needs besides the DRS client; injected so tests control time. */
+export interface LifecycleOptions {
+  /** The account the handler runs in (the target account). */
+  readonly account: string;
+  readonly region: string;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+  readonly pollIntervalMs: number;
+  /** Epoch ms after which waiting stops (time is left for cleanup and the response). */
+  readonly deadline: number;
+  /** Backoff for DRS calls; its `deadline` should be later than `deadline` above, to allow cleanup. */
+  readonly retry?: RetryOptions;
+  readonly log?: Logger;
+}
+
+/** The custom resource's answer when it succeeds. */
+export interface ResourceOutcome {
+  readonly physicalResourceId: string;
+  readonly data?: Record<string, string>;
+}
+
+/** Runs a DRS call with the lifecycle's retry policy, its clock and sleep, logging each retry. */
+export function retrying(options: LifecycleOptions, operation: string): <T>(fn: () => Promise<T>) => Promise<T> {
+  const log = options.log ?? silentLogger;
+  return (fn) => withRetry(fn, {
+    ...options.retry,
+    sleep: options.sleep,
+    now: options.now,
+    onRetry: ({ attempt, delayMs, error }) => log('retrying DRS call', {
+      operation, attempt, delayMs, error: (error as { name?: string }).name ?? String(error),
+    }),
+  });
+}
