@@ -63,7 +63,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 60_000,
     },
   },
-  gitignore: ['cdk.out', '.benchmark/'],
+  gitignore: ['cdk.out', '.benchmark/', '.ci-out/'],
 });
 
 // Examples and test support are type-checked and linted with the tests.
@@ -78,6 +78,13 @@ for (const task of project.tasks.all) {
     task.exec([...args, '--minify', '--legal-comments=none'].join(' '));
   }
 }
+
+// The main job: synthesize the example, then deploy and destroy it against the local DRS.
+const demo = project.addTask('demo', {
+  description: 'Run the example app\'s whole lifecycle against a local DRS (no AWS account needed)',
+});
+demo.spawn(project.tasks.tryFind('bundle')!);
+demo.exec('ts-node --project tsconfig.dev.json test/lifecycle/demo.ts');
 
 for (const pattern of ['/examples', '/scripts', '/.ci', '/benchmarks']) {
   project.addPackageIgnore(pattern);

@@ -1,0 +1,538 @@
+/**
+ * A small CloudFormation stand-in: deploys and destroys the stacks of a synthesized cloud assembly
+ * against the local DRS. Plain resources (roles, policies, functions, log groups) are recorded,
+ * not run; custom resources are served by invoking the bundled handler asset exactly as deployed
+ * (the directory under `cdk.out` that the template's S3Key points at), in a child process, with
+ * CloudFormation-shaped events and a local ResponseURL. Test support only.
+ *
+ * What it models: creation in dependency order and deletion in reverse; updates with
+ * OldResourceProperties and replacement when the physical id changes; rollback of a failed
+ * create or update; DeletionPolicy / UpdateReplacePolicy Retain; Lambda's two retries of a failed
+ * asynchronous invocation; staging trust and the handler role's IAM policies taken from the
+ * deployed templates.
+ */
+import { ChildProcess, fork } from 'child_process';
+import { randomUUID } from 'crypto';
+import * as http from 'http';
+import { AddressInfo } from 'net';
+import * as path from 'path';
+import { AssemblyStack, readAssembly } from './assembly';
+import { HandlerEnv } from '../../src/contract';
+import { authorizerFromTemplate } from '../local-drs/iam';
+import { trustFromTemplates } from '../local-drs/trust';
+import {
+  CfnTemplate, DeployContext, creationOrder, deletionOrder, isResourceActive, resolve, resolveResourceProperties,
+} from '../support/cfn-template';
+
+/** The local DRS surface the driver needs. */
+export interface DrsEndpoint {
+  readonly endpoint: string;
+  credentialsFor(account: string): { accessKeyId: string; secretAccessKey: string };
+  setTrustEvaluator(evaluator: ReturnType<typeof trustFromTemplates>): void;
+  setAuthorizer(account: string, authorizer: ReturnType<typeof authorizerFromTemplate> | undefined): void;
+}
+
+export type StackStatus =
+  | 'CREATE_COMPLETE' | 'ROLLBACK_COMPLETE' | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE'
+  | 'DELETE_COMPLETE' | 'DELETE_FAILED';
+
+/** One line of the stack's event log, as CloudFormation would show it. */
+export interface StackEvent {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly status: string;
+  readonly physicalId?: string;
+  readonly reason?: string;
+}
+
+export interface OperationResult {
+  readonly status: StackStatus;
+  /** Reasons of the resources that failed, in order. */
+  readonly failures: { logicalId: string; reason: string }[];
+}
+
+/** One invocation of a handler process. */
+export interface InvocationRecord {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly requestType: string;
+  readonly attempt: number;
+  readonly exitCode: number | null;
+  readonly responded: boolean;
+  readonly durationMs: number;
+}
+
+export interface DriverOptions {
+  readonly drs: DrsEndpoint;
+  /** Called for every stack event (the demo prints them). */
+  readonly onEvent?: (event: StackEvent) => void;
+  /** Extra environment for the handler process (timing overrides for local runs). */
+  readonly handlerEnv?: Record<string, string>;
+  /** Lambda retries a failed asynchronous invocation twice. @default 2 */
+  readonly lambdaRetries?: number;
+  /** Cap on one invocation's time, in place of the function's own timeout. @default the function's Timeout */
+  readonly maxInvocationMs?: number;
+  /** Passes the handler's output through (for debugging). @default false */
+  readonly showHandlerOutput?: boolean;
+}
+
+interface ResourceState {
+  readonly logicalId: string;
+  readonly type: string;
+  physicalId: string;
+  properties: Record<string, unknown>;
+  attributes: Record<string, unknown>;
+}
+
+interface DeployedStack {
+  readonly stack: AssemblyStack;
+  readonly stackId: string;
+  readonly resources: Map<string, ResourceState>;
+}
+
+interface CustomResourceResponse {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason?: string;
+  readonly PhysicalResourceId: string;
+  readonly Data?: Record<string, unknown>;
+}
+
+const RUNNER = path.join(__dirname, 'lambda-runner.js');
+
+export class LifecycleDriver {
+  static async start(options: DriverOptions): Promise<LifecycleDriver> {
+    const driver = new LifecycleDriver(options);
+    await driver.listen();
+    return driver;
+  }
+
+  readonly invocations: InvocationRecord[] = [];
+  readonly events: StackEvent[] = [];
+  private readonly deployed = new Map<string, DeployedStack>();
+  private readonly responses = new Map<string, (body: CustomResourceResponse) => void>();
+  private readonly server: http.Server;
+  private responseBase = '';
+  private current?: ChildProcess;
+
+  private constructor(private readonly options: DriverOptions) {
+    this.server = http.createServer((req, res) => this.onResponse(req, res));
+  }
+
+  async stop(): Promise<void> {
+    this.current?.kill('SIGKILL');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Kills the handler process that is running now (a crash after a call took effect). */
+  killCurrentInvocation(): void {
+    this.current?.kill('SIGKILL');
+  }
+
+  /** Stacks of an assembly directory, by stack name. */
+  static stacks(assemblyDir: string): Record<string, AssemblyStack> {
+    return Object.fromEntries(readAssembly(assemblyDir).map((s) => [s.stackName, s]));
+  }
+
+  /** Physical ids and attributes of a deployed stack's resources. */
+  resources(stackName: string): Record<string, { type: string; physicalId: string; attributes: Record<string, unknown> }> {
+    const d = this.deployed.get(stackName);
+    if (!d) return {};
+    return Object.fromEntries([...d.resources.values()].map((r) => [r.logicalId, { type: r.type, physicalId: r.physicalId, attributes: { ...r.attributes } }]));
+  }
+
+  isDeployed(stackName: string): boolean {
+    return this.deployed.has(stackName);
+  }
+
+  /** Creates the stack, or updates it when it is already deployed. */
+  async deploy(stack: AssemblyStack): Promise<OperationResult> {
+    const existing = this.deployed.get(stack.stackName);
+    return existing ? this.update(existing, stack) : this.create(stack);
+  }
+
+  /** Deletes every resource in reverse dependency order, keeping those with DeletionPolicy Retain. */
+  async destroy(stackName: string): Promise<OperationResult> {
+    const d = this.deployed.get(stackName);
+    if (!d) return { status: 'DELETE_COMPLETE', failures: [] };
+    const failures: { logicalId: string; reason: string }[] = [];
+    const ctx = this.context(d);
+    for (const logicalId of deletionOrder(d.stack.template as CfnTemplate, ctx)) {
+      const r = d.resources.get(logicalId);
+      if (!r) continue;
+      const failure = await this.deleteResource(d, d.stack.template, r, 'DeletionPolicy');
+      if (failure) failures.push({ logicalId, reason: failure });
+      else d.resources.delete(logicalId);
+    }
+    if (failures.length > 0) {
+      this.emit(d, stackName, 'AWS::CloudFormation::Stack', 'DELETE_FAILED', d.stackId, failures.map((f) => f.reason).join('; '));
+      return { status: 'DELETE_FAILED', failures };
+    }
+    this.deployed.delete(stackName);
+    this.refreshTrust();
+    this.emit(d, stackName, 'AWS::CloudFormation::Stack', 'DELETE_COMPLETE', d.stackId);
+    return { status: 'DELETE_COMPLETE', failures };
+  }
+
+  private async create(stack: AssemblyStack): Promise<OperationResult> {
+    const d: DeployedStack = {
+      stack,
+      stackId: `arn:aws:cloudformation:${stack.region}:${stack.account}:stack/${stack.stackName}/${randomUUID()}`,
+      resources: new Map(),
+    };
+    this.deployed.set(stack.stackName, d);
+    this.emit(d, stack.stackName, 'AWS::CloudFormation::Stack', 'CREATE_IN_PROGRESS', d.stackId);
+    const ctx = this.context(d);
+    for (const logicalId of creationOrder(stack.template as CfnTemplate, ctx)) {
+      if (!isResourceActive(stack.template, logicalId, ctx)) continue;
+      const failure = await this.createResource(d, logicalId);
+      if (failure) {
+        // Rollback: delete what was created, the failed resource included (CloudFormation sends
+        // it a Delete with the physical id of its FAILED response).
+        this.emit(d, stack.stackName, 'AWS::CloudFormation::Stack', 'ROLLBACK_IN_PROGRESS', d.stackId, failure);
+        for (const id of deletionOrder(stack.template as CfnTemplate, ctx)) {
+          const r = d.resources.get(id);
+          if (r) await this.deleteResource(d, stack.template, r, 'DeletionPolicy');
+        }
+        this.deployed.delete(stack.stackName);
+        this.emit(d, stack.stackName, 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE', d.stackId);
+        return { status: 'ROLLBACK_COMPLETE', failures: [{ logicalId, reason: failure }] };
+      }
+    }
+    this.refreshTrust();
+    this.emit(d, stack.stackName, 'AWS::CloudFormation::Stack', 'CREATE_COMPLETE', d.stackId);
+    return { status: 'CREATE_COMPLETE', failures: [] };
+  }
+
+  private async update(d: DeployedStack, next: AssemblyStack): Promise<OperationResult> {
+    const previous = d.stack;
+    const before = new Map([...d.resources].map(([k, v]) => [k, { ...v }]));
+    const live: DeployedStack = { ...d, stack: next };
+    this.deployed.set(next.stackName, live);
+    const ctx = this.context(live);
+    const created: string[] = [];
+    const replaced: ResourceState[] = [];
+    const updated: string[] = [];
+    this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_IN_PROGRESS', d.stackId);
+    let failure: { logicalId: string; reason: string } | undefined;
+    for (const logicalId of creationOrder(next.template as CfnTemplate, ctx)) {
+      if (!isResourceActive(next.template, logicalId, ctx)) continue;
+      const old = live.resources.get(logicalId);
+      if (!old) {
+        const reason = await this.createResource(live, logicalId);
+        created.push(logicalId);
+        if (reason) { failure = { logicalId, reason }; break; }
+        continue;
+      }
+      const props = resolveResourceProperties(next.template, logicalId, ctx);
+      if (JSON.stringify(props) === JSON.stringify(old.properties)) continue;
+      updated.push(logicalId);
+      const oldState = { ...old };
+      const reason = await this.updateResource(live, logicalId, props);
+      if (reason) { failure = { logicalId, reason }; break; }
+      if (live.resources.get(logicalId)!.physicalId !== oldState.physicalId) replaced.push(oldState);
+    }
+
+    if (failure) {
+      this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_IN_PROGRESS', d.stackId, failure.reason);
+      // Roll back updated resources to their old properties, newest first.
+      for (const logicalId of [...updated].reverse()) {
+        const old = before.get(logicalId)!;
+        const now = live.resources.get(logicalId)!;
+        if (now.physicalId !== old.physicalId || logicalId === failure.logicalId) {
+          // A replacement's new resource (or the failed one) is deleted in cleanup; the old one stays.
+          if (now.physicalId !== old.physicalId) await this.deleteResource(live, next.template, now, 'UpdateReplacePolicy');
+          live.resources.set(logicalId, old);
+          if (isCustom(old.type) && logicalId === failure.logicalId && now.physicalId === old.physicalId) {
+            // The failed resource gets an Update back to its old properties.
+            await this.sendUpdate(live, previous.template, old, old.properties, now.properties);
+          }
+          continue;
+        }
+        await this.sendUpdate(live, previous.template, old, old.properties, now.properties);
+        live.resources.set(logicalId, old);
+      }
+      for (const logicalId of [...created].reverse()) {
+        const r = live.resources.get(logicalId);
+        if (r) await this.deleteResource(live, next.template, r, 'DeletionPolicy');
+        live.resources.delete(logicalId);
+      }
+      this.deployed.set(next.stackName, { ...live, stack: previous });
+      this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_COMPLETE', d.stackId);
+      return { status: 'UPDATE_ROLLBACK_COMPLETE', failures: [failure] };
+    }
+
+    // Cleanup: old physical resources of replacements, then resources removed from the template.
+    for (const old of replaced) await this.deleteResource(live, previous.template, old, 'UpdateReplacePolicy');
+    const keep = new Set(Object.keys(next.template.Resources ?? {}));
+    for (const logicalId of deletionOrder(previous.template as CfnTemplate, this.context({ ...live, stack: previous }))) {
+      const r = live.resources.get(logicalId);
+      if (r && !keep.has(logicalId)) {
+        await this.deleteResource(live, previous.template, r, 'DeletionPolicy');
+        live.resources.delete(logicalId);
+      }
+    }
+    this.refreshTrust();
+    this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_COMPLETE', d.stackId);
+    return { status: 'UPDATE_COMPLETE', failures: [] };
+  }
+
+  private async createResource(d: DeployedStack, logicalId: string): Promise<string | undefined> {
+    const template = d.stack.template;
+    const type: string = template.Resources[logicalId].Type;
+    const properties = resolveResourceProperties(template, logicalId, this.context(d));
+    this.emit(d, d.stack.stackName, type, 'CREATE_IN_PROGRESS', undefined, undefined, logicalId);
+    if (!isCustom(type)) {
+      d.resources.set(logicalId, { logicalId, type, physicalId: plainPhysicalId(d, logicalId, type, properties), properties, attributes: {} });
+      d.resources.get(logicalId)!.attributes = this.plainAttributes(d, logicalId, type);
+      this.emit(d, d.stack.stackName, type, 'CREATE_COMPLETE', d.resources.get(logicalId)!.physicalId, undefined, logicalId);
+      return undefined;
+    }
+    const response = await this.invoke(d, logicalId, type, { RequestType: 'Create', ResourceProperties: properties });
+    // Even a failed create leaves a physical id that rollback will send a Delete for.
+    d.resources.set(logicalId, { logicalId, type, physicalId: response.PhysicalResourceId, properties, attributes: response.Data ?? {} });
+    if (response.Status === 'FAILED') {
+      this.emit(d, d.stack.stackName, type, 'CREATE_FAILED', response.PhysicalResourceId, response.Reason, logicalId);
+      return response.Reason ?? 'failed';
+    }
+    this.emit(d, d.stack.stackName, type, 'CREATE_COMPLETE', response.PhysicalResourceId, undefined, logicalId);
+    return undefined;
+  }
+
+  private async updateResource(d: DeployedStack, logicalId: string, properties: Record<string, unknown>): Promise<string | undefined> {
+    const r = d.resources.get(logicalId)!;
+    this.emit(d, d.stack.stackName, r.type, 'UPDATE_IN_PROGRESS', r.physicalId, undefined, logicalId);
+    if (!isCustom(r.type)) {
+      d.resources.set(logicalId, { ...r, properties });
+      this.emit(d, d.stack.stackName, r.type, 'UPDATE_COMPLETE', r.physicalId, undefined, logicalId);
+      return undefined;
+    }
+    const response = await this.sendUpdate(d, d.stack.template, r, properties, r.properties);
+    if (response.Status === 'FAILED') {
+      this.emit(d, d.stack.stackName, r.type, 'UPDATE_FAILED', r.physicalId, response.Reason, logicalId);
+      return response.Reason ?? 'failed';
+    }
+    d.resources.set(logicalId, { ...r, physicalId: response.PhysicalResourceId, properties, attributes: response.Data ?? {} });
+    this.emit(d, d.stack.stackName, r.type, 'UPDATE_COMPLETE', response.PhysicalResourceId, undefined, logicalId);
+    return undefined;
+  }
+
+  private sendUpdate(d: DeployedStack, _template: any, r: ResourceState, properties: Record<string, unknown>, oldProperties: Record<string, unknown>) {
+    return this.invoke(d, r.logicalId, r.type, {
+      RequestType: 'Update',
+      PhysicalResourceId: r.physicalId,
+      ResourceProperties: properties,
+      OldResourceProperties: oldProperties,
+    });
+  }
+
+  /** Returns a failure reason, or undefined when the resource is gone or retained. */
+  private async deleteResource(d: DeployedStack, template: any, r: ResourceState, policy: 'DeletionPolicy' | 'UpdateReplacePolicy'): Promise<string | undefined> {
+    const declared = template.Resources?.[r.logicalId]?.[policy];
+    if (declared === 'Retain' || declared === 'RetainExceptOnCreate') {
+      this.emit(d, d.stack.stackName, r.type, 'DELETE_SKIPPED', r.physicalId, undefined, r.logicalId);
+      return undefined;
+    }
+    this.emit(d, d.stack.stackName, r.type, 'DELETE_IN_PROGRESS', r.physicalId, undefined, r.logicalId);
+    if (isCustom(r.type)) {
+      const response = await this.invoke(d, r.logicalId, r.type, {
+        RequestType: 'Delete', PhysicalResourceId: r.physicalId, ResourceProperties: r.properties,
+      });
+      if (response.Status === 'FAILED') {
+        this.emit(d, d.stack.stackName, r.type, 'DELETE_FAILED', r.physicalId, response.Reason, r.logicalId);
+        return response.Reason ?? 'failed';
+      }
+    }
+    this.emit(d, d.stack.stackName, r.type, 'DELETE_COMPLETE', r.physicalId, undefined, r.logicalId);
+    return undefined;
+  }
+
+  /** Invokes the custom resource's function as Lambda would for CloudFormation, retries included. */
+  private async invoke(d: DeployedStack, logicalId: string, resourceType: string, request: Record<string, unknown>): Promise<CustomResourceResponse> {
+    const props = request.ResourceProperties as Record<string, unknown>;
+    const fn = this.functionFor(d, String(props.ServiceToken));
+    const requestId = randomUUID();
+    const event = {
+      ...request,
+      ServiceToken: props.ServiceToken,
+      ResponseURL: `${this.responseBase}/${requestId}`,
+      StackId: d.stackId,
+      RequestId: requestId,
+      LogicalResourceId: logicalId,
+      ResourceType: resourceType,
+      ResourceProperties: stringifyLeaves(props),
+      ...(request.OldResourceProperties ? { OldResourceProperties: stringifyLeaves(request.OldResourceProperties) } : {}),
+    };
+    const attempts = 1 + (this.options.lambdaRetries ?? 2);
+    const received = new Promise<CustomResourceResponse>((resolve) => this.responses.set(requestId, resolve));
+    let response: CustomResourceResponse | undefined;
+    received.then((r) => { response = r; }, () => undefined);
+    for (let attempt = 1; attempt <= attempts && !response; attempt++) {
+      this.useRoleOf(d, fn);
+      const started = Date.now();
+      const exitCode = await this.runHandler(d, fn, event, requestId);
+      await new Promise((r) => setImmediate(r));
+      this.invocations.push({
+        stackName: d.stack.stackName, logicalId, requestType: String(request.RequestType), attempt, exitCode,
+        responded: response !== undefined, durationMs: Date.now() - started,
+      });
+      // A function that returned without answering leaves CloudFormation waiting until its
+      // one-hour timeout: no Lambda retry, the resource fails.
+      if (exitCode === 0 && !response) break;
+    }
+    this.responses.delete(requestId);
+    return response ?? {
+      Status: 'FAILED',
+      PhysicalResourceId: String(request.PhysicalResourceId ?? requestId),
+      Reason: 'the custom resource did not send a response (CloudFormation would time out after one hour)',
+    };
+  }
+
+  private runHandler(d: DeployedStack, fn: FunctionInfo, event: unknown, requestId: string): Promise<number | null> {
+    const creds = this.options.drs.credentialsFor(d.stack.account);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: d.stack.region,
+      AWS_DEFAULT_REGION: d.stack.region,
+      AWS_ACCESS_KEY_ID: creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      ...fn.environment,
+      [HandlerEnv.ENDPOINT_URL]: this.options.drs.endpoint,
+      ...this.options.handlerEnv,
+    };
+    const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
+    return new Promise((resolve) => {
+      const child = fork(RUNNER, [], { env, stdio: this.options.showHandlerOutput ? 'inherit' : 'ignore' });
+      this.current = child;
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        if (this.current === child) this.current = undefined;
+        resolve(code);
+      });
+      child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId });
+    });
+  }
+
+  private functionFor(d: DeployedStack, serviceToken: string): FunctionInfo {
+    for (const r of d.resources.values()) {
+      if (r.type !== 'AWS::Lambda::Function') continue;
+      if (r.attributes.Arn !== serviceToken && r.physicalId !== serviceToken) continue;
+      const p = r.properties as any;
+      const assetDir = d.stack.assetDirs[p.Code?.S3Key];
+      if (!assetDir) throw new Error(`function ${r.logicalId}: no file asset for S3Key ${p.Code?.S3Key} in the assembly`);
+      return {
+        logicalId: r.logicalId,
+        name: r.physicalId,
+        assetDir,
+        handler: p.Handler,
+        timeoutSeconds: Number(p.Timeout ?? 3),
+        environment: (p.Environment?.Variables ?? {}) as Record<string, string>,
+        roleArn: String(p.Role),
+      };
+    }
+    throw new Error(`no function in stack ${d.stack.stackName} answers to ServiceToken ${serviceToken}`);
+  }
+
+  /** The handler runs with its own role's policies, as deployed in this stack. */
+  private useRoleOf(d: DeployedStack, fn: FunctionInfo): void {
+    const role = [...d.resources.values()].find((r) => r.type === 'AWS::IAM::Role' && r.attributes.Arn === fn.roleArn);
+    if (!role) throw new Error(`function ${fn.logicalId}: its role ${fn.roleArn} is not in stack ${d.stack.stackName}`);
+    this.options.drs.setAuthorizer(d.stack.account, authorizerFromTemplate(d.stack.template, role.logicalId, this.context(d)));
+  }
+
+  /** The attributes CloudFormation derives for plain resources (their ARNs). */
+  private plainAttributes(d: DeployedStack, logicalId: string, type: string): Record<string, unknown> {
+    const name = type === 'AWS::IAM::ManagedPolicy' ? 'PolicyArn' : type === 'AWS::SNS::Topic' ? 'TopicArn' : 'Arn';
+    try {
+      return { [name]: resolve(d.stack.template, { 'Fn::GetAtt': [logicalId, name] }, this.context(d)) };
+    } catch {
+      return {};
+    }
+  }
+
+  /** Staging trust is whatever the deployed staging templates declare. */
+  private refreshTrust(): void {
+    this.options.drs.setTrustEvaluator(trustFromTemplates([...this.deployed.values()].map((d) => ({
+      account: d.stack.account,
+      region: d.stack.region,
+      template: d.stack.template,
+    }))));
+  }
+
+  private context(d: DeployedStack): DeployContext {
+    const physicalIds: Record<string, string> = {};
+    const attributes: Record<string, Record<string, unknown>> = {};
+    for (const r of d.resources.values()) {
+      physicalIds[r.logicalId] = r.physicalId;
+      if (Object.keys(r.attributes).length > 0) attributes[r.logicalId] = r.attributes;
+    }
+    return {
+      account: d.stack.account, region: d.stack.region, stackName: d.stack.stackName, stackId: d.stackId,
+      physicalIds, attributes,
+    };
+  }
+
+  private emit(_d: DeployedStack, stackName: string, resourceType: string, status: string, physicalId?: string, reason?: string, logicalId?: string): void {
+    const event: StackEvent = { stackName, logicalId: logicalId ?? stackName, resourceType, status, physicalId, reason };
+    this.events.push(event);
+    this.options.onEvent?.(event);
+  }
+
+  private async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    this.responseBase = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private onResponse(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const requestId = (req.url ?? '').slice(1);
+      const body = Buffer.concat(chunks);
+      const resolve = this.responses.get(requestId);
+      if (req.method !== 'PUT' || !resolve) {
+        res.writeHead(404).end();
+        return;
+      }
+      if (body.length > 4096) {
+        // S3 accepts it, CloudFormation does not: the resource fails.
+        resolve({ Status: 'FAILED', PhysicalResourceId: requestId, Reason: `Response object is too long (${body.length} bytes)` });
+      } else {
+        resolve(JSON.parse(body.toString('utf8')));
+      }
+      res.writeHead(200).end();
+    });
+  }
+}
+
+interface FunctionInfo {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly assetDir: string;
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly environment: Record<string, string>;
+  readonly roleArn: string;
+}
+
+function isCustom(type: string): boolean {
+  return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+}
+
+/** Plain resources get the name they declare, or a CloudFormation-style generated one. */
+function plainPhysicalId(d: DeployedStack, logicalId: string, type: string, props: Record<string, any>): string {
+  const declared = props.RoleName ?? props.FunctionName ?? props.LogGroupName ?? props.PolicyName ?? props.ManagedPolicyName ?? props.TopicName ?? props.Name;
+  if (typeof declared === 'string') return declared;
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase();
+  return type === 'AWS::Logs::LogGroup' ? `/local/${d.stack.stackName}-${logicalId}-${suffix}` : `${d.stack.stackName}-${logicalId}-${suffix}`.slice(0, 64);
+}
+
+/** CloudFormation hands custom resources every scalar as a string. */
+function stringifyLeaves(value: unknown): any {
+  if (Array.isArray(value)) return value.map(stringifyLeaves);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stringifyLeaves(v)]));
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return value;
+}
