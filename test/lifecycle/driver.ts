@@ -21,7 +21,7 @@ import { HandlerEnv } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
 import {
-  CfnTemplate, DeployContext, creationOrder, deletionOrder, isResourceActive, resolve, resolveResourceProperties,
+  CfnTemplate, DeployContext, creationOrder, deletionOrder, isResourceActive, resolve as resolveValue, resolveResourceProperties,
 } from '../support/cfn-template';
 
 /** The local DRS surface the driver needs. */
@@ -107,6 +107,11 @@ export class LifecycleDriver {
     return driver;
   }
 
+  /** Stacks of an assembly directory, by stack name. */
+  static stacks(assemblyDir: string): Record<string, AssemblyStack> {
+    return Object.fromEntries(readAssembly(assemblyDir).map((s) => [s.stackName, s]));
+  }
+
   readonly invocations: InvocationRecord[] = [];
   readonly events: StackEvent[] = [];
   private readonly deployed = new Map<string, DeployedStack>();
@@ -121,7 +126,7 @@ export class LifecycleDriver {
 
   async stop(): Promise<void> {
     this.current?.kill('SIGKILL');
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((done) => this.server.close(() => done()));
   }
 
   /** Kills the handler process that is running now (a crash after a call took effect). */
@@ -129,16 +134,13 @@ export class LifecycleDriver {
     this.current?.kill('SIGKILL');
   }
 
-  /** Stacks of an assembly directory, by stack name. */
-  static stacks(assemblyDir: string): Record<string, AssemblyStack> {
-    return Object.fromEntries(readAssembly(assemblyDir).map((s) => [s.stackName, s]));
-  }
-
   /** Physical ids and attributes of a deployed stack's resources. */
-  resources(stackName: string): Record<string, { type: string; physicalId: string; attributes: Record<string, unknown> }> {
+  resources(stackName: string): Record<string, DeployedResource> {
     const d = this.deployed.get(stackName);
     if (!d) return {};
-    return Object.fromEntries([...d.resources.values()].map((r) => [r.logicalId, { type: r.type, physicalId: r.physicalId, attributes: { ...r.attributes } }]));
+    return Object.fromEntries([...d.resources.values()].map((r) => [
+      r.logicalId, { type: r.type, physicalId: r.physicalId, attributes: { ...r.attributes } },
+    ]));
   }
 
   isDeployed(stackName: string): boolean {
@@ -317,7 +319,10 @@ export class LifecycleDriver {
     return undefined;
   }
 
-  private sendUpdate(d: DeployedStack, _template: any, r: ResourceState, properties: Record<string, unknown>, oldProperties: Record<string, unknown>) {
+  private sendUpdate(
+    d: DeployedStack, _template: any, r: ResourceState,
+    properties: Record<string, unknown>, oldProperties: Record<string, unknown>,
+  ): Promise<CustomResourceResponse> {
     return this.invoke(d, r.logicalId, r.type, {
       RequestType: 'Update',
       PhysicalResourceId: r.physicalId,
@@ -327,7 +332,9 @@ export class LifecycleDriver {
   }
 
   /** Returns a failure reason, or undefined when the resource is gone or retained. */
-  private async deleteResource(d: DeployedStack, template: any, r: ResourceState, policy: 'DeletionPolicy' | 'UpdateReplacePolicy'): Promise<string | undefined> {
+  private async deleteResource(
+    d: DeployedStack, template: any, r: ResourceState, policy: 'DeletionPolicy' | 'UpdateReplacePolicy',
+  ): Promise<string | undefined> {
     const declared = template.Resources?.[r.logicalId]?.[policy];
     if (declared === 'Retain' || declared === 'RetainExceptOnCreate') {
       this.emit(d, d.stack.stackName, r.type, 'DELETE_SKIPPED', r.physicalId, undefined, r.logicalId);
@@ -364,7 +371,7 @@ export class LifecycleDriver {
       ...(request.OldResourceProperties ? { OldResourceProperties: stringifyLeaves(request.OldResourceProperties) } : {}),
     };
     const attempts = 1 + (this.options.lambdaRetries ?? 2);
-    const received = new Promise<CustomResourceResponse>((resolve) => this.responses.set(requestId, resolve));
+    const received = new Promise<CustomResourceResponse>((done) => this.responses.set(requestId, done));
     let response: CustomResourceResponse | undefined;
     received.then((r) => { response = r; }, () => undefined);
     for (let attempt = 1; attempt <= attempts && !response; attempt++) {
@@ -373,8 +380,13 @@ export class LifecycleDriver {
       const exitCode = await this.runHandler(d, fn, event, requestId);
       await new Promise((r) => setImmediate(r));
       this.invocations.push({
-        stackName: d.stack.stackName, logicalId, requestType: String(request.RequestType), attempt, exitCode,
-        responded: response !== undefined, durationMs: Date.now() - started,
+        stackName: d.stack.stackName,
+        logicalId,
+        requestType: String(request.RequestType),
+        attempt,
+        exitCode,
+        responded: response !== undefined,
+        durationMs: Date.now() - started,
       });
       // A function that returned without answering leaves CloudFormation waiting until its
       // one-hour timeout: no Lambda retry, the resource fails.
@@ -402,14 +414,14 @@ export class LifecycleDriver {
       ...this.options.handlerEnv,
     };
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
-    return new Promise((resolve) => {
+    return new Promise((done) => {
       const child = fork(RUNNER, [], { env, stdio: this.options.showHandlerOutput ? 'inherit' : 'ignore' });
       this.current = child;
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('exit', (code) => {
         clearTimeout(timer);
         if (this.current === child) this.current = undefined;
-        resolve(code);
+        done(code);
       });
       child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId });
     });
@@ -446,7 +458,7 @@ export class LifecycleDriver {
   private plainAttributes(d: DeployedStack, logicalId: string, type: string): Record<string, unknown> {
     const name = type === 'AWS::IAM::ManagedPolicy' ? 'PolicyArn' : type === 'AWS::SNS::Topic' ? 'TopicArn' : 'Arn';
     try {
-      return { [name]: resolve(d.stack.template, { 'Fn::GetAtt': [logicalId, name] }, this.context(d)) };
+      return { [name]: resolveValue(d.stack.template, { 'Fn::GetAtt': [logicalId, name] }, this.context(d)) };
     } catch {
       return {};
     }
@@ -469,19 +481,26 @@ export class LifecycleDriver {
       if (Object.keys(r.attributes).length > 0) attributes[r.logicalId] = r.attributes;
     }
     return {
-      account: d.stack.account, region: d.stack.region, stackName: d.stack.stackName, stackId: d.stackId,
-      physicalIds, attributes,
+      account: d.stack.account,
+      region: d.stack.region,
+      stackName: d.stack.stackName,
+      stackId: d.stackId,
+      physicalIds,
+      attributes,
     };
   }
 
-  private emit(_d: DeployedStack, stackName: string, resourceType: string, status: string, physicalId?: string, reason?: string, logicalId?: string): void {
+  private emit(
+    _d: DeployedStack, stackName: string, resourceType: string, status: string,
+    physicalId?: string, reason?: string, logicalId?: string,
+  ): void {
     const event: StackEvent = { stackName, logicalId: logicalId ?? stackName, resourceType, status, physicalId, reason };
     this.events.push(event);
     this.options.onEvent?.(event);
   }
 
   private async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', () => done()));
     this.responseBase = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
@@ -491,20 +510,26 @@ export class LifecycleDriver {
     req.on('end', () => {
       const requestId = (req.url ?? '').slice(1);
       const body = Buffer.concat(chunks);
-      const resolve = this.responses.get(requestId);
-      if (req.method !== 'PUT' || !resolve) {
+      const deliver = this.responses.get(requestId);
+      if (req.method !== 'PUT' || !deliver) {
         res.writeHead(404).end();
         return;
       }
       if (body.length > 4096) {
         // S3 accepts it, CloudFormation does not: the resource fails.
-        resolve({ Status: 'FAILED', PhysicalResourceId: requestId, Reason: `Response object is too long (${body.length} bytes)` });
+        deliver({ Status: 'FAILED', PhysicalResourceId: requestId, Reason: `Response object is too long (${body.length} bytes)` });
       } else {
-        resolve(JSON.parse(body.toString('utf8')));
+        deliver(JSON.parse(body.toString('utf8')));
       }
       res.writeHead(200).end();
     });
   }
+}
+
+export interface DeployedResource {
+  readonly type: string;
+  readonly physicalId: string;
+  readonly attributes: Record<string, unknown>;
 }
 
 interface FunctionInfo {
@@ -523,7 +548,8 @@ function isCustom(type: string): boolean {
 
 /** Plain resources get the name they declare, or a CloudFormation-style generated one. */
 function plainPhysicalId(d: DeployedStack, logicalId: string, type: string, props: Record<string, any>): string {
-  const declared = props.RoleName ?? props.FunctionName ?? props.LogGroupName ?? props.PolicyName ?? props.ManagedPolicyName ?? props.TopicName ?? props.Name;
+  const declared = props.RoleName ?? props.FunctionName ?? props.LogGroupName ?? props.PolicyName
+    ?? props.ManagedPolicyName ?? props.TopicName ?? props.Name;
   if (typeof declared === 'string') return declared;
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase();
   return type === 'AWS::Logs::LogGroup' ? `/local/${d.stack.stackName}-${logicalId}-${suffix}` : `${d.stack.stackName}-${logicalId}-${suffix}`.slice(0, 64);
