@@ -168,9 +168,14 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
 
   public readonly sourceServerId: string;
   public readonly sourceServerArn: string;
-  /** The staging account; known at synth when `stagingSourceServerArn` is not a token. */
-  public readonly stagingAccountId: string;
-  public readonly stagingSourceServerArn: string;
+  /**
+   * The staging account: taken from `stagingSourceServerArn` at synth when that is not a
+   * token, else from the handler at deploy time. Always set (optional only because imported
+   * servers may not know it).
+   */
+  public readonly stagingAccountId?: string;
+  /** The staging server's ARN, as given. Always set (optional only as for `stagingAccountId`). */
+  public readonly stagingSourceServerArn?: string;
 
   private readonly resource: CustomResource;
 
