@@ -221,3 +221,37 @@ describe('trustFromTemplates', () => {
     expect(() => trust.addStack({ ...stagingStack(), stackName: 'other-staging' })).toThrow(/other-staging is already registered/);
   });
 });
+
+describe('templates with more than staging roles', () => {
+  test('unnamed roles are ignored and a named role that cannot be resolved is reported, not thrown', () => {
+    const { template } = stagingStack();
+    const roleId = Object.keys(template.Resources!).find((id) => template.Resources![id].Type === 'AWS::IAM::Role')!;
+    const broken: CfnTemplate = {
+      ...template,
+      Resources: {
+        ...template.Resources,
+        Unnamed: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [] }, Policies: [{ PolicyName: 'p', PolicyDocument: { 'Fn::GetAtt': ['Server', 'Arn'] } }] } },
+        Server: { Type: 'Custom::Thing', Properties: {} },
+      },
+    };
+    expect(trustFromTemplates([{ account: STAGING, region: 'eu-west-1', template: broken }])(query)).toEqual({ trusted: true });
+
+    const unresolvable: CfnTemplate = {
+      ...broken,
+      Resources: {
+        ...broken.Resources,
+        [roleId]: {
+          ...template.Resources![roleId],
+          Properties: { ...template.Resources![roleId].Properties, Policies: [{ PolicyName: 'p', PolicyDocument: { 'Fn::GetAtt': ['Server', 'Arn'] } }] },
+        },
+      },
+    };
+    const d = trustFromTemplates([{ account: STAGING, region: 'eu-west-1', template: unresolvable, stackName: 'Staging' }])(query);
+    expect(d.trusted).toBe(false);
+    expect(d.reason).toContain(`role ${ROLE} in ${STAGING} (${roleId} in stack Staging) could not be resolved from its template: Fn::GetAtt Server.Arn`);
+    const withAttrs = trustFromTemplates([{
+      account: STAGING, region: 'eu-west-1', template: unresolvable, attributes: { Server: { Arn: 'arn:aws:x' } },
+    }]);
+    expect(withAttrs(query)).toEqual({ trusted: true });
+  });
+});

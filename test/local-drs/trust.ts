@@ -8,7 +8,7 @@ import { runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulat
 import { assertValidPolicy } from './iam';
 import { TrustDecision, TrustEvaluator, TrustQuery } from './types';
 import { parseSourceServerArn } from '../../src/contract';
-import { CfnTemplate, PolicyDocument, roleDefinitions } from '../support/cfn-template';
+import { CfnTemplate, DeployContext, isResourceActive, PolicyDocument, resolve, roleDefinition } from '../support/cfn-template';
 
 export const DRS_SERVICE_PRINCIPAL = 'drs.amazonaws.com';
 export const STAGING_ROLE_PREFIX = 'DRSStagingAccountRole_';
@@ -28,6 +28,9 @@ export interface StagingStack {
   readonly template: CfnTemplate;
   /** @default `staging-<account>-<n>` */
   readonly stackName?: string;
+  /** Physical ids and attributes of the deployed stack, for roles whose properties refer to them. */
+  readonly physicalIds?: Record<string, string>;
+  readonly attributes?: Record<string, Record<string, unknown>>;
 }
 
 /** A role as the staging account holds it (from a template, or given directly). */
@@ -41,6 +44,8 @@ export interface StagingRole {
   readonly trustPolicy: PolicyDocument;
   /** Where it was declared, for messages. */
   readonly source?: string;
+  /** Set when the role's properties could not be resolved from its template (why). */
+  readonly unresolved?: string;
 }
 
 export interface TrustOptions {
@@ -68,18 +73,43 @@ export interface TrustRegistry extends TrustEvaluator {
   roles(): { id: string; role: StagingRole }[];
 }
 
+/**
+ * The named roles of a stack. Roles without a RoleName are skipped (a generated name can never be
+ * a staging role name); a role whose other properties cannot be resolved is kept, marked, so that
+ * one odd role neither breaks the evaluation of the others nor passes silently.
+ */
 function rolesOfStack(stack: StagingStack, stackName: string): StagingRole[] {
   const partition = stack.partition ?? 'aws';
-  const ctx = { account: stack.account, region: stack.region, partition, stackName };
-  return roleDefinitions(stack.template, ctx).map((r) => ({
-    account: stack.account,
-    partition,
-    roleName: r.roleName,
-    path: r.path,
-    managedPolicyArns: r.managedPolicyArns,
-    trustPolicy: r.assumeRolePolicyDocument,
-    source: `${r.logicalId} in stack ${stackName}`,
-  }));
+  const ctx: DeployContext = {
+    account: stack.account, region: stack.region, partition, stackName, physicalIds: stack.physicalIds, attributes: stack.attributes,
+  };
+  const roles: StagingRole[] = [];
+  for (const [logicalId, r] of Object.entries(stack.template.Resources ?? {})) {
+    if (r.Type !== 'AWS::IAM::Role' || r.Properties?.RoleName === undefined) continue;
+    const source = `${logicalId} in stack ${stackName}`;
+    let roleName: string;
+    try {
+      if (!isResourceActive(stack.template, logicalId, ctx)) continue;
+      roleName = String(resolve(stack.template, r.Properties.RoleName, ctx));
+    } catch {
+      continue;
+    }
+    try {
+      const def = roleDefinition(stack.template, logicalId, ctx);
+      roles.push({
+        account: stack.account,
+        partition,
+        roleName,
+        path: def.path,
+        managedPolicyArns: def.managedPolicyArns,
+        trustPolicy: def.assumeRolePolicyDocument,
+        source,
+      });
+    } catch (e) {
+      roles.push({ account: stack.account, partition, roleName, path: '', managedPolicyArns: [], trustPolicy: { Statement: [] }, source, unresolved: (e as Error).message });
+    }
+  }
+  return roles;
 }
 
 type Context = Record<string, string>;
@@ -122,6 +152,7 @@ function problemsOf(role: StagingRole, query: TrustQuery, probe: string): string
   const who = `role ${role.roleName} in ${role.account}`;
   const problems: string[] = [];
   const partition = role.partition ?? 'aws';
+  if (role.unresolved !== undefined) return [`${who} (${role.source}) could not be resolved from its template: ${role.unresolved}`];
   if (partition !== query.partition) {
     problems.push(`${who} is in partition ${partition}, but the target account uses ${query.partition} (accounts only trust accounts of the same partition)`);
     return problems;
