@@ -1,0 +1,95 @@
+/**
+ * The handler role's policy, evaluated by an IAM simulator (the local DRS's authorizer) against
+ * the requests the handler makes: it can do its job on servers its stack owns, and nothing else.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ExtendedSourceServer } from '../../src';
+import { OwnerTags } from '../../src/contract';
+import { authorizerFromTemplate } from '../local-drs/iam';
+import { Authorizer } from '../local-drs/types';
+import { CfnTemplate } from '../support/cfn-template';
+
+const ACCOUNT = '222222222222';
+const REGION = 'us-east-1';
+const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Target/11111111-2222-3333-4444-555555555555`;
+const OTHER_STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Other/66666666-2222-3333-4444-555555555555`;
+const SERVER = `arn:aws:drs:${REGION}:${ACCOUNT}:source-server/s-0123456789abcdef0`;
+
+function handlerAuthorizer(): Authorizer {
+  const stack = new Stack(new App(), 'Target', { env: { account: ACCOUNT, region: REGION } });
+  new ExtendedSourceServer(stack, 'Server1', {
+    stagingSourceServerArn: `arn:aws:drs:${REGION}:111111111111:source-server/s-1234567890abcdef0`,
+  });
+  const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+  const roleId = Object.keys(template.Resources ?? {}).find((id) => template.Resources![id].Type === 'AWS::IAM::Role')!;
+  return authorizerFromTemplate(template, roleId, { account: ACCOUNT, region: REGION, stackName: 'Target', stackId: STACK_ID });
+}
+
+const authorize = handlerAuthorizer();
+
+function allowed(action: string, resource: string, context: Record<string, string | string[]> = {}): boolean {
+  return authorize({ action: `drs:${action}`, resource, account: ACCOUNT, region: REGION, context }).allowed;
+}
+
+/** Request-tag context as DRS builds it for a request carrying `tags`. */
+function requestTags(tags: Record<string, string>): Record<string, string | string[]> {
+  return {
+    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+    'aws:TagKeys': Object.keys(tags),
+  };
+}
+
+const ownerTags = (stackId: string) => ({ [OwnerTags.STACK_ID]: stackId, [OwnerTags.LOGICAL_ID]: 'Server1' });
+const ownedBy = (stackId: string) => ({ [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackId });
+const atCreate = { 'drs:CreateAction': 'CreateExtendedSourceServer' };
+
+describe('handler role, evaluated', () => {
+  test('reads source servers', () => {
+    expect(allowed('DescribeSourceServers', '*')).toBe(true);
+    expect(allowed('ListExtensibleSourceServers', '*')).toBe(true);
+  });
+
+  test('extends only with its own stack as owner tag, and tags the new server only at that create', () => {
+    const own = requestTags({ ...ownerTags(STACK_ID), App: 'erp' });
+    expect(allowed('CreateExtendedSourceServer', '*', own)).toBe(true);
+    expect(allowed('TagResource', SERVER, { ...own, ...atCreate })).toBe(true);
+
+    const foreign = requestTags(ownerTags(OTHER_STACK_ID));
+    expect(allowed('CreateExtendedSourceServer', '*', foreign)).toBe(false);
+    expect(allowed('CreateExtendedSourceServer', '*')).toBe(false);
+    expect(allowed('TagResource', SERVER, { ...foreign, ...atCreate })).toBe(false);
+  });
+
+  test('never writes owner tags outside the create, not even its own', () => {
+    expect(allowed('TagResource', SERVER, { ...requestTags(ownerTags(STACK_ID)), ...ownedBy(STACK_ID) })).toBe(false);
+    // A server nobody owns cannot be claimed by tagging it.
+    expect(allowed('TagResource', SERVER, requestTags(ownerTags(STACK_ID)))).toBe(false);
+  });
+
+  test('updates user tags only on servers its stack owns, and never removes owner tags', () => {
+    expect(allowed('TagResource', SERVER, { ...requestTags({ App: 'crm' }), ...ownedBy(STACK_ID) })).toBe(true);
+    expect(allowed('UntagResource', SERVER, { 'aws:TagKeys': ['App'], ...ownedBy(STACK_ID) })).toBe(true);
+
+    expect(allowed('TagResource', SERVER, { ...requestTags({ App: 'crm' }), ...ownedBy(OTHER_STACK_ID) })).toBe(false);
+    expect(allowed('UntagResource', SERVER, { 'aws:TagKeys': ['App'], ...ownedBy(OTHER_STACK_ID) })).toBe(false);
+    expect(allowed('UntagResource', SERVER, { 'aws:TagKeys': [OwnerTags.STACK_ID], ...ownedBy(STACK_ID) })).toBe(false);
+    expect(allowed('UntagResource', SERVER, { 'aws:TagKeys': ['App', OwnerTags.LOGICAL_ID], ...ownedBy(STACK_ID) })).toBe(false);
+  });
+
+  test('disconnects and deletes only servers its stack owns, in its own account and Region', () => {
+    for (const action of ['DisconnectSourceServer', 'DeleteSourceServer']) {
+      expect(allowed(action, SERVER, ownedBy(STACK_ID))).toBe(true);
+      expect(allowed(action, SERVER, ownedBy(OTHER_STACK_ID))).toBe(false);
+      expect(allowed(action, SERVER)).toBe(false);
+      expect(allowed(action, SERVER.replace(REGION, 'eu-west-1'), ownedBy(STACK_ID))).toBe(false);
+      expect(allowed(action, SERVER.replace(`:${ACCOUNT}:`, ':333333333333:'), ownedBy(STACK_ID))).toBe(false);
+    }
+  });
+
+  test('can do nothing else in DRS', () => {
+    for (const action of ['StartRecovery', 'TerminateRecoveryInstances', 'InitializeService', 'UpdateReplicationConfiguration']) {
+      expect(allowed(action, action === 'StartRecovery' ? SERVER : '*', ownedBy(STACK_ID))).toBe(false);
+    }
+  });
+});
