@@ -1,6 +1,6 @@
 import { HandlerEnv, ResourceTypes } from '../contract';
 import type { Env } from './drs/client';
-import { explainDrsError, HandlerError } from './drs/errors';
+import { HandlerError } from './drs/errors';
 import { retryOptionsFromEnv } from './drs/retry';
 import { DrsClient } from './drs/sdk';
 import {
@@ -40,7 +40,7 @@ const DEFAULT_POLL_INTERVAL_MS = 10_000;
 /** Lambda's maximum, for contexts without getRemainingTimeInMillis (local runs). */
 const DEFAULT_REMAINING_MS = 15 * 60_000;
 /** Kept free at the end of the invocation to send the response (with its own retries). */
-const RESPONSE_MARGIN_MS = 20_000;
+const MAX_RESPONSE_MARGIN_MS = 20_000;
 /** Kept free after waiting to delete a server that did not become EXTENDED. */
 const MAX_CLEANUP_MARGIN_MS = 60_000;
 
@@ -65,7 +65,8 @@ function lifecycleOptions(event: CloudFormationEvent, context: LambdaContextLike
   const now = deps.now ?? Date.now;
   const start = now();
   const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
-  const hardDeadline = start + Math.max(0, remaining - RESPONSE_MARGIN_MS);
+  // Margins shrink with short timeouts (local runs) so that some time is always left to work.
+  const hardDeadline = start + remaining - Math.min(MAX_RESPONSE_MARGIN_MS, Math.floor(remaining / 10));
   const cleanupMargin = Math.min(MAX_CLEANUP_MARGIN_MS, Math.floor(remaining / 4));
   let deadline = Math.max(start, hardDeadline - cleanupMargin);
   const waitCap = numberFromEnv(deps.env, HandlerEnv.WAIT_TIMEOUT_MS);
@@ -117,12 +118,10 @@ const LIFECYCLES: Record<string, (event: CloudFormationEvent, deps: HandlerDeps,
   [ResourceTypes.SERVICE_INITIALIZATION]: serviceInitialization,
 };
 
-function failureMessage(err: unknown, options: LifecycleOptions): string {
+/** Lifecycles translate DRS errors into HandlerErrors; anything else is a bug in the handler. */
+function failureMessage(err: unknown): string {
   if (err instanceof HandlerError || err instanceof PropertyError) return err.message;
-  if (typeof err === 'object' && err !== null && '$metadata' in err) {
-    return explainDrsError(err, { operation: 'a DRS call', account: options.account, region: options.region });
-  }
-  return `internal error in the handler: ${(err as Error)?.message ?? String(err)}`;
+  return `internal error in the handler: ${(err as Error)?.name}: ${(err as Error)?.message ?? String(err)}`;
 }
 
 /**
@@ -156,7 +155,7 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
     log('succeeded', { physicalResourceId: outcome.physicalResourceId, data: outcome.data ?? {} });
     return { status: 'SUCCESS', physicalResourceId: outcome.physicalResourceId, data: outcome.data };
   } catch (err) {
-    const reason = failureMessage(err, options);
+    const reason = failureMessage(err);
     const physicalResourceId = event.RequestType === 'Create' && err instanceof HandlerError && err.physicalResourceId
       ? err.physicalResourceId
       : fallbackId;

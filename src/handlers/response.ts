@@ -40,15 +40,18 @@ export function responseBody(event: CloudFormationEvent, result: CustomResourceR
     NoEcho: false,
     Data: result.data ?? {},
   });
-  let reason = result.reason ?? '';
-  let body = build(reason);
-  // Every character takes at least one byte, so cutting the overflow in characters always shrinks it.
-  while (Buffer.byteLength(body) > Limits.MAX_RESPONSE_BYTES && reason.length > 0) {
-    const overflow = Buffer.byteLength(body) - Limits.MAX_RESPONSE_BYTES;
-    reason = reason.slice(0, Math.max(0, reason.length - overflow - TRUNCATED.length));
-    body = build(reason + TRUNCATED);
+  const reason = result.reason ?? '';
+  const body = build(reason);
+  if (Buffer.byteLength(body) <= Limits.MAX_RESPONSE_BYTES) return body;
+  // The longest prefix of the reason that fits (escaping and multi-byte characters make bytes != chars).
+  let lo = 0;
+  let hi = reason.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (Buffer.byteLength(build(reason.slice(0, mid) + TRUNCATED)) <= Limits.MAX_RESPONSE_BYTES) lo = mid;
+    else hi = mid - 1;
   }
-  return body;
+  return build(reason.slice(0, lo) + TRUNCATED);
 }
 
 export type PutFunction = (url: string, body: string) => Promise<void>;
