@@ -79,8 +79,10 @@ export class DrsHandlerProvider extends Construct {
       throw new Error(`DrsHandlerProvider: no IAM statements are defined for resource type '${resourceType}'`);
     }
     for (const statement of statements()) this.role.addToPrincipalPolicy(statement);
+    // On the policy that holds the statements, not the whole role.
+    const policy = this.role.node.findChild('DefaultPolicy');
     for (const [id, reason] of Object.entries(ACKNOWLEDGEMENTS[resourceType] ?? {})) {
-      acknowledgeFinding(this.role, id, reason);
+      acknowledgeFinding(policy, id, reason);
     }
     this.grantedTypes.add(resourceType);
   }
