@@ -67,8 +67,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 });
 
 // Examples and test support are type-checked and linted with the tests.
-project.tsconfigDev.addInclude('examples/**/*.ts');
-project.tsconfigDev.addInclude('scripts/**/*.ts');
+project.tsconfigDev.addInclude('../examples/**/*.ts');
+project.tsconfigDev.addInclude('../scripts/**/*.ts');
 
 // projen's lambda bundling has no minify option: rewrite each bundle task with it.
 for (const task of project.tasks.all) {
@@ -84,7 +84,7 @@ const demo = project.addTask('demo', {
   description: 'Run the example app\'s whole lifecycle against a local DRS (no AWS account needed)',
 });
 demo.spawn(project.tasks.tryFind('bundle')!);
-demo.exec('ts-node --project tsconfig.dev.json test/lifecycle/demo.ts');
+demo.exec('ts-node --project test/tsconfig.json test/lifecycle/demo.ts');
 
 for (const pattern of ['/examples', '/scripts', '/.ci', '/benchmarks']) {
   project.addPackageIgnore(pattern);
