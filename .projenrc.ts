@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, release } from 'projen';
 
 // The DRS client is pinned: it is bundled into the handler asset, and the asset is what the
 // end-to-end tests run, so the deployed code is the tested code.
@@ -30,7 +30,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@4.1.0',
     'cdk-nag@^3.0.2',
     '@cloud-copilot/iam-simulate@0.1.173',
+    // The integ test (test/integ) and the runner that checks its snapshot; the alpha's peer range
+    // (aws-cdk-lib ^2.245.0) includes cdkVersion.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
   ],
+
+  // Semantic versioning, 0.x while the API settles: `npx projen release` bumps the version from
+  // the conventional commits, tags it and prepends the release notes to CHANGELOG.md.
+  majorVersion: 0,
+  releaseTrigger: release.ReleaseTrigger.manual({ changelogPath: 'CHANGELOG.md', gitPushCommand: '' }),
 
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
@@ -85,6 +94,27 @@ const demo = project.addTask('demo', {
 });
 demo.spawn(project.tasks.tryFind('bundle')!);
 demo.exec('ts-node --project test/tsconfig.json test/lifecycle/demo.ts');
+
+// Every TypeScript snippet in the README and in doc comments must compile against the built
+// library (fixtures in rosetta/), so that the Python, Java, C# and Go translations are right;
+// `strict` in the assembly makes Construct Hub's own translation hold to the same rule.
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+project.addTask('rosetta', {
+  description: 'Compile every TypeScript example (README, doc comments) and translate it to each jsii language',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.gitignore.exclude('.jsii.tabl.json');
+
+// Generates each jsii target's code without its toolchain (`package-all` needs Python, Java,
+// .NET and Go installed); run after `compile` and `rosetta`.
+const codeOnly = project.addTask('package:code-only', {
+  description: 'Generate the Python, Java, .NET and Go bindings (code only, into dist/code-only)',
+});
+codeOnly.exec('rm -rf dist/code-only');
+for (const target of ['python', 'java', 'dotnet', 'go']) {
+  codeOnly.exec(`jsii-pacmak --code-only --no-npmignore --rosetta-tablet .jsii.tabl.json --target ${target} --outdir dist/code-only`,
+    { name: target });
+}
 
 for (const pattern of ['/examples', '/scripts', '/.ci', '/benchmarks']) {
   project.addPackageIgnore(pattern);
