@@ -6,7 +6,7 @@ import {
   ExtendedSourceServerResourceProperties,
   ResourceTypes,
 } from '../contract';
-import { DrsHandlerProvider, SERVICE_TIMEOUT } from './handler-provider';
+import { DrsHandlerProvider } from './handler-provider';
 import {
   checkAccountId,
   checkRemovalPolicy,
@@ -199,8 +199,6 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.EXTENDED_SOURCE_SERVER,
       serviceToken: provider.serviceToken,
-      // Fail the stack soon after the handler's own limit instead of CloudFormation's hour.
-      serviceTimeout: SERVICE_TIMEOUT,
       properties,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });

@@ -7,13 +7,7 @@ import { acknowledgeFinding } from './nag';
 import { DrsHandlerFunction } from '../handlers/drs-handler-function';
 
 /** Long enough to wait for a new extended server to settle; Lambda's maximum. */
-export const HANDLER_TIMEOUT = Duration.minutes(15);
-
-/**
- * How long CloudFormation waits for the handler's answer: a little past the function's timeout,
- * so a handler that died fails the stack then rather than after CloudFormation's default hour.
- */
-export const SERVICE_TIMEOUT = HANDLER_TIMEOUT.plus(Duration.minutes(2));
+const HANDLER_TIMEOUT = Duration.minutes(15);
 
 /**
  * The per-stack custom-resource handler: one function, its role and its log group, shared by

@@ -2,6 +2,7 @@ import { App, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ExtendedSourceServer } from '../../src';
+import { parseExtendedSourceServerProperties } from '../../src/handlers/properties';
 
 const STAGING_ARN = 'arn:aws:drs:us-east-1:111111111111:source-server/s-1234567890abcdef0';
 const CR_TYPE = 'Custom::DrsExtendedSourceServer';
@@ -28,7 +29,6 @@ describe('ExtendedSourceServer', () => {
       Type: CR_TYPE,
       Properties: {
         ServiceToken: { 'Fn::GetAtt': [fnId, 'Arn'] },
-        ServiceTimeout: '1020',
         StagingSourceServerArn: STAGING_ARN,
         Tags: { App: 'erp', Env: 'dr' },
       },
@@ -44,6 +44,18 @@ describe('ExtendedSourceServer', () => {
     const stack = targetStack();
     new ExtendedSourceServer(stack, 'Server1', { stagingSourceServerArn: STAGING_ARN, tags });
     expect(onlyResource(stack, CR_TYPE).resource.Properties).not.toHaveProperty('Tags');
+  });
+
+  test('the handler accepts the properties the construct writes', () => {
+    const stack = targetStack();
+    new ExtendedSourceServer(stack, 'Tagged', { stagingSourceServerArn: STAGING_ARN, tags: { App: 'erp' } });
+    new ExtendedSourceServer(stack, 'Plain', { stagingSourceServerArn: STAGING_ARN.replace('abcdef0', 'abcdef1') });
+    const parsed = Object.values(Template.fromStack(stack).findResources(CR_TYPE))
+      .map((r) => parseExtendedSourceServerProperties({ ...r.Properties, ServiceToken: 'arn:aws:lambda:us-east-1:222222222222:function:f' }));
+    expect(parsed.map((p) => [p.stagingSourceServerArn, p.tags])).toEqual([
+      [STAGING_ARN, { App: 'erp' }],
+      [STAGING_ARN.replace('abcdef0', 'abcdef1'), {}],
+    ]);
   });
 
   test('exposes attributes from the handler and the staging account from the ARN', () => {
