@@ -62,4 +62,6 @@ export interface CallRecord {
   readonly errorType?: string;
   /** True when a fault was injected into this call. */
   readonly injected?: boolean;
+  /** True when the operation took effect but the response was dropped (`faults.loseResponse`). */
+  readonly lost?: boolean;
 }
