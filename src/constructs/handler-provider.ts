@@ -49,9 +49,8 @@ export class DrsHandlerProvider extends Construct {
       logGroup: this.logGroup,
       timeout: HANDLER_TIMEOUT,
       memorySize: 256,
-      // CloudFormation invokes asynchronously; Lambda's own retries would re-run a create or
-      // delete that may have half-happened. The handler retries DRS calls itself.
-      retryAttempts: 0,
+      // Lambda's default two retries of a crashed asynchronous invocation stay on: the handler
+      // adopts the server an earlier attempt of the same resource created.
     });
     acknowledgeFinding(this.handlerFunction, 'AwsSolutions-L1',
       'The runtime is pinned so the deployed handler bundle is the tested one; it is moved to newer runtimes with releases.');
