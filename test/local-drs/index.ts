@@ -245,7 +245,11 @@ export class LocalDrs {
         dataReplicationState: 'CONTINUOUS',
         lagDuration: 'PT0S',
         replicatedDisks: [{
-          deviceName: disk.deviceName, totalStorageBytes: disk.bytes, replicatedStorageBytes: disk.bytes, rescannedStorageBytes: 0, backloggedStorageBytes: 0,
+          deviceName: disk.deviceName,
+          totalStorageBytes: disk.bytes,
+          replicatedStorageBytes: disk.bytes,
+          rescannedStorageBytes: 0,
+          backloggedStorageBytes: 0,
         }],
         ...(zoneIsValid ? { stagingAvailabilityZone: zone } : {}),
       },
