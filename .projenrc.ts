@@ -20,8 +20,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   github: false,
   minNodeVersion: '20.0.0',
 
-  // cdk-nag 3 (dev only) needs aws-cdk-lib >= 2.257.0 for the Validations API.
-  cdkVersion: '2.257.0',
+  // cdk-nag 3 (dev only) runs through aws-cdk-lib's Validations API, which hands plugins the
+  // construct tree (IPolicyValidationContext.appConstruct) from 2.262.0 on.
+  cdkVersion: '2.262.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
 
@@ -64,6 +65,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   publishToGo: {
     moduleName: 'github.com/cdk-drs-multi-account/cdk-drs-multi-account-go',
     packageName: 'cdkdrsmultiaccount',
+  },
+
+  eslintOptions: {
+    dirs: ['src'],
+    // Examples, scripts and test support may use dev dependencies (cdk-nag, the DRS client).
+    devdirs: ['test', 'build-tools', 'projenrc', 'examples', 'scripts'],
   },
 
   jestOptions: {

@@ -1,6 +1,6 @@
 import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 // In your own app: import { ExtendedSourceServer, StagingAccountTrust } from 'cdk-drs-multi-account';
-import { awsSolutionsChecks } from './nag';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExtendedSourceServer, StagingAccountTrust } from '../../src';
 
 export interface ExampleAppOptions {
@@ -61,10 +61,10 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
     new CfnOutput(targetStack, `Server${i + 1}Id`, { value: server.sourceServerId });
   });
   // The trust must exist before DRS in the target account can extend the servers.
-  targetStack.addDependency(stagingStack);
+  targetStack.addStackDependency(stagingStack);
 
   if (options.nag ?? true) {
-    Validations.of(app).addPlugins(awsSolutionsChecks(app));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   }
   return { app, stagingStack, targetStack };
 }
