@@ -28,6 +28,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     DRS_CLIENT,
+    // Bundled too: the handler continues long reconciliations in a fresh invocation of itself.
+    '@aws-sdk/client-lambda@3.523.0',
     'aws-sdk-client-mock@4.1.0',
     'cdk-nag@^3.0.2',
     '@cloud-copilot/iam-simulate@0.1.173',
