@@ -8,7 +8,8 @@ export interface ExampleAppOptions {
   readonly outdir?: string;
   /**
    * CDK context, as `cdk -c key=value` would give it: `stagingAccount`, `targetAccount`,
-   * `stagingSourceServerArns` (comma-separated ARNs of source servers in the staging account).
+   * `stagingSourceServerArns` (comma-separated ARNs of source servers in the staging account),
+   * `application` (the value of the servers' `Application` tag; default `example`).
    */
   readonly context?: Record<string, string>;
   /** Run cdk-nag's AWS Solutions checks at synth. @default true */
@@ -40,6 +41,7 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   const app = new App({ outdir: options.outdir, context: options.context });
   const stagingAccount = contextString(app, 'stagingAccount') ?? DEFAULT_STAGING_ACCOUNT;
   const targetAccount = contextString(app, 'targetAccount') ?? DEFAULT_TARGET_ACCOUNT;
+  const application = contextString(app, 'application') ?? 'example';
   const arns = contextString(app, 'stagingSourceServerArns')?.split(',').map((arn) => arn.trim()).filter((arn) => arn)
     ?? defaultStagingArns(stagingAccount);
 
@@ -56,7 +58,7 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   arns.forEach((stagingSourceServerArn, i) => {
     const server = new ExtendedSourceServer(targetStack, `Server${i + 1}`, {
       stagingSourceServerArn,
-      tags: { Application: 'example', Tier: `server-${i + 1}` },
+      tags: { Application: application, Tier: `server-${i + 1}` },
     });
     new CfnOutput(targetStack, `Server${i + 1}Id`, { value: server.sourceServerId });
   });

@@ -1,0 +1,160 @@
+/**
+ * The main job, with no AWS account: synthesize the example app, start a local DRS seeded with a
+ * staging account and a few replicating servers, deploy the staging stack and then the target
+ * stack with the bundled handler, change a tag, destroy both, and show that the staging servers
+ * were never touched. Exits non-zero if any step does not end as it should.
+ *
+ *   npx projen demo
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { SourceServer } from '@aws-sdk/client-drs';
+import { LifecycleDriver, OperationResult, StackEvent } from './driver';
+import { buildExampleApp } from '../../examples/basic/app-builder';
+import { HandlerEnv, OwnerTags } from '../../src/contract';
+import { LocalDrs } from '../local-drs';
+
+const say = (line = ''): void => console.log(line);
+
+function synth(outdir: string, context: Record<string, string> = {}) {
+  buildExampleApp({ outdir, context }).app.synth();
+  const stacks = LifecycleDriver.stacks(outdir);
+  return { staging: stacks.StagingStack, target: stacks.TargetStack };
+}
+
+function printEvent(e: StackEvent): void {
+  const reason = e.reason ? `  ${e.reason}` : '';
+  say(`  ${e.stackName.padEnd(13)} ${e.logicalId.padEnd(40)} ${e.resourceType.padEnd(32)} ${e.status}${reason}`);
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  rows.forEach((r, n) => {
+    say('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  '));
+    if (n === 0) say('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}
+
+function userTags(server: SourceServer): string {
+  return Object.entries(server.tags ?? {})
+    .filter(([k]) => !Object.values<string>(OwnerTags).includes(k))
+    .map(([k, v]) => `${k}=${v}`).sort().join(', ');
+}
+
+function targetTable(drs: LocalDrs, account: string, region: string): void {
+  const servers = drs.inventory(account, region);
+  if (servers.length === 0) {
+    say('  (no source servers in the target account)');
+    return;
+  }
+  table([
+    ['staging server', 'extended server', 'status', 'tags'],
+    ...servers.map((s) => [
+      s.stagingArea?.stagingSourceServerArn?.split('/')[1] ?? '-',
+      s.sourceServerID ?? '?',
+      s.stagingArea?.status ?? '?',
+      userTags(s),
+    ]),
+  ]);
+}
+
+function expectStatus(result: OperationResult, expected: string, what: string): void {
+  if (result.status !== expected) {
+    throw new Error(`${what} ended ${result.status}, expected ${expected}: ${result.failures.map((f) => `${f.logicalId}: ${f.reason}`).join('; ')}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'drs-demo-'));
+  const drs = await LocalDrs.start();
+  const driver = await LifecycleDriver.start({
+    drs,
+    onEvent: printEvent,
+    handlerEnv: { [HandlerEnv.POLL_INTERVAL_MS]: '100', [HandlerEnv.RETRY_BASE_DELAY_MS]: '50' },
+    maxInvocationMs: 120_000,
+  });
+  try {
+    say('1. Synthesize the example app (examples/basic, its embedded defaults)');
+    const v1 = synth(path.join(work, 'v1'));
+    const { staging, target } = v1;
+    const region = target.region;
+    const declared = Object.values<any>(target.template.Resources)
+      .filter((r) => r.Type === 'Custom::DrsExtendedSourceServer')
+      .map((r) => String(r.Properties.StagingSourceServerArn));
+    say(`   ${staging.stackName} → aws://${staging.account}/${staging.region}, ${target.stackName} → aws://${target.account}/${target.region}`);
+    say(`   the target stack extends ${declared.length} staging servers`);
+
+    say();
+    say(`2. Start a local DRS at ${drs.endpoint}: staging account ${staging.account} with ${declared.length + 1} replicating servers`);
+    drs.addAccount(staging.account);
+    drs.addAccount(target.account);
+    declared.forEach((arn, i) => drs.addReplicatingServer(staging.account, region, {
+      sourceServerID: arn.split('/')[1], hostname: `app-server-${i + 1}.corp.example`, tags: { Environment: 'production' },
+    }));
+    drs.addReplicatingServer(staging.account, region, { hostname: 'not-in-the-app.corp.example' });
+    const stagingBefore = JSON.stringify(drs.inventory(staging.account, region));
+    table([
+      ['staging server', 'hostname', 'replication'],
+      ...drs.inventory(staging.account, region).map((s) => [
+        s.sourceServerID ?? '?', s.sourceProperties?.identificationHints?.hostname ?? '?', s.dataReplicationInfo?.dataReplicationState ?? '?',
+      ]),
+    ]);
+
+    say();
+    say(`3. Deploy ${staging.stackName} (the trust role DRS looks for)`);
+    expectStatus(await driver.deploy(staging), 'CREATE_COMPLETE', staging.stackName);
+
+    say();
+    say(`4. Deploy ${target.stackName} (the bundled handler extends each server)`);
+    expectStatus(await driver.deploy(target), 'CREATE_COMPLETE', target.stackName);
+    say();
+    targetTable(drs, target.account, region);
+    const extended = drs.inventory(target.account, region);
+    if (extended.length !== declared.length || extended.some((s) => s.stagingArea?.status !== 'EXTENDED')) {
+      throw new Error(`expected ${declared.length} EXTENDED servers in the target account`);
+    }
+
+    say();
+    say('5. Change a tag (Application=example → Application=example-v2) and deploy again');
+    const v2 = synth(path.join(work, 'v2'), { application: 'example-v2' });
+    expectStatus(await driver.deploy(v2.target), 'UPDATE_COMPLETE', target.stackName);
+    say();
+    targetTable(drs, target.account, region);
+    const ids = extended.map((s) => s.sourceServerID).sort();
+    const after = drs.inventory(target.account, region);
+    if (JSON.stringify(after.map((s) => s.sourceServerID).sort()) !== JSON.stringify(ids)
+      || after.some((s) => s.tags?.Application !== 'example-v2')) {
+      throw new Error('the tag change should update the same servers in place');
+    }
+
+    say();
+    say('6. Destroy the target stack, then the staging stack');
+    expectStatus(await driver.destroy(target.stackName), 'DELETE_COMPLETE', target.stackName);
+    expectStatus(await driver.destroy(staging.stackName), 'DELETE_COMPLETE', staging.stackName);
+
+    say();
+    say('7. What is left');
+    targetTable(drs, target.account, region);
+    const untouched = JSON.stringify(drs.inventory(staging.account, region)) === stagingBefore;
+    say(`  staging account: ${drs.inventory(staging.account, region).length} servers, ${untouched ? 'exactly as before the deploy' : 'CHANGED'}`);
+    if (!untouched || drs.inventory(target.account, region).length !== 0) {
+      throw new Error('the destroy must remove the extended servers and leave the staging servers as they were');
+    }
+
+    const byOperation = new Map<string, number>();
+    for (const c of drs.calls) byOperation.set(c.operation, (byOperation.get(c.operation) ?? 0) + 1);
+    say();
+    say(`DRS calls: ${drs.calls.length} (${[...byOperation].map(([op, n]) => `${op} ${n}`).join(', ')}); handler invocations: ${driver.invocations.length}`);
+    say('Demo complete: deployed, updated and destroyed with no AWS account.');
+  } finally {
+    await driver.stop();
+    await drs.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`\nDemo failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
