@@ -33,10 +33,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@4.1.0',
     'cdk-nag@^3.0.2',
     '@cloud-copilot/iam-simulate@0.1.173',
-    // The integ test (test/integ) and the runner that checks its snapshot; the alpha's peer range
-    // (aws-cdk-lib ^2.245.0) includes cdkVersion.
+    // The integ test (test/integ); its peer range (aws-cdk-lib ^2.245.0) includes cdkVersion.
+    // Not @aws-cdk/integ-runner: its newest (2.197.10) cannot read the cloud-assembly schema 54
+    // that aws-cdk-lib 2.262 writes; test/integ/snapshot.ts does its snapshot step instead.
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
-    '@aws-cdk/integ-runner@2.197.10',
   ],
 
   // Semantic versioning, 0.x while the API settles: `npx projen release` bumps the version from
@@ -124,6 +124,21 @@ for (const target of ['python', 'java', 'dotnet', 'go']) {
   codeOnly.exec(`jsii-pacmak --code-only --no-npmignore --rosetta-tablet .jsii.tabl.json --target ${target} --outdir dist/code-only`,
     { name: target });
 }
+
+// The integ test: its snapshot is checked by jest (test/integ/snapshot.test.ts) without AWS;
+// integ:deploy runs it in two real accounts with the CDK CLI (>= 2.1144, for schema 54).
+const INTEG_APP = 'ts-node --project test/tsconfig.json test/integ/integ.multi-account.ts';
+project.addTask('integ:snapshot', {
+  description: 'Re-synthesize the integ tests into their committed snapshots (test/integ/*.snapshot)',
+  exec: 'ts-node --project test/tsconfig.json test/integ/snapshot.ts',
+});
+const integDeploy = project.addTask('integ:deploy', {
+  description: 'Deploy the integ test to real staging and target accounts (DRS_INTEG_* variables), assert the extended server, destroy',
+});
+integDeploy.spawn(project.tasks.tryFind('bundle')!);
+// Destroy even when the deployment or an assertion failed, and report the deployment's result.
+integDeploy.exec(`cdk deploy --app "${INTEG_APP}" --output cdk.out/integ --all --require-approval never; rc=$?; ` +
+  `cdk destroy --app "${INTEG_APP}" --output cdk.out/integ --all --force || rc=1; exit $rc`);
 
 for (const pattern of ['/examples', '/scripts', '/.ci', '/benchmarks']) {
   project.addPackageIgnore(pattern);
