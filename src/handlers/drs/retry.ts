@@ -52,6 +52,10 @@ export function isRetryable(err: unknown): boolean {
   const e = asErrorLike(err);
   if (e.name && RETRYABLE_NAMES.has(e.name)) return true;
   if (e.code && RETRYABLE_CODES.has(e.code)) return true;
+  // The SDK wraps thrown values that are not `instanceof Error` (e.g. from another realm) as
+  // "AWS SDK error wrapper for <name>: <message>", dropping name and code.
+  const wrapped = /^AWS SDK error wrapper for (\w+)/.exec(e.message ?? '');
+  if (wrapped && (RETRYABLE_NAMES.has(wrapped[1]) || RETRYABLE_CODES.has(wrapped[1]))) return true;
   // An unmodelled 5xx (e.g. a 503 from a load balancer) carries no error type we know.
   const status = e.$metadata?.httpStatusCode;
   return status !== undefined && RETRYABLE_STATUS.has(status);

@@ -11,7 +11,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '../drs/sdk';
-import { Logger, silentLogger } from '../log';
+import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
 
@@ -201,7 +201,7 @@ async function cleanUpAfter(drs: Drs, sourceServerId: string, failure: HandlerEr
     if (server) await drs.remove(server);
     return new HandlerError(`${failure.message}. The new server ${sourceServerId} was deleted again`, undefined, { cause: failure });
   } catch (err) {
-    drs.log('cleanup failed', { sourceServerId, error: (err as Error).message });
+    drs.log('cleanup failed', { sourceServerId, ...errorFields(err) });
     // Returning its id as the physical id makes CloudFormation's rollback Delete remove it.
     return new HandlerError(
       `${failure.message}. Deleting the new server ${sourceServerId} also failed (${(err as Error).message}); the rollback will try again`,
@@ -229,7 +229,7 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
     } catch (err) {
       if (certainlyNotCreated(err)) throw drsFailure(err, ctx);
       // The answer to an earlier attempt may have been lost: look before reporting a conflict.
-      drs.log('create failed; looking for a server an earlier attempt created', { error: (err as Error).name });
+      drs.log('create failed; looking for a server an earlier attempt created', errorFields(err));
       try {
         server = await adoptExisting(drs, props, owner);
       } catch (lookupErr) {

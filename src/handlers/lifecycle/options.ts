@@ -1,5 +1,5 @@
 import { RetryOptions, withRetry } from '../drs/retry';
-import { Logger, silentLogger } from '../log';
+import { errorFields, Logger, silentLogger } from '../log';
 
 /** What every lifecycle needs besides the DRS client; injected so tests control time. */
 export interface LifecycleOptions {
@@ -29,8 +29,6 @@ export function retrying(options: LifecycleOptions, operation: string): <T>(fn: 
     ...options.retry,
     sleep: options.sleep,
     now: options.now,
-    onRetry: ({ attempt, delayMs, error }) => log('retrying DRS call', {
-      operation, attempt, delayMs, error: (error as { name?: string }).name ?? String(error),
-    }),
+    onRetry: ({ attempt, delayMs, error }) => log('retrying DRS call', { operation, attempt, delayMs, ...errorFields(error) }),
   });
 }

@@ -20,6 +20,7 @@ describe('isRetryable', () => {
     ['socket reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
     ['connection refused', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['SDK timeout', Object.assign(new Error('Connection timed out'), { name: 'TimeoutError' })],
+    ['SDK-wrapped timeout', new Error('AWS SDK error wrapper for TimeoutError: socket hang up')],
     ['unmodelled 503', Object.assign(new Error('Service Unavailable'), { name: 'Unknown', $metadata: { httpStatusCode: 503 } })],
   ])('%s is retried', (_, err) => {
     expect(isRetryable(err)).toBe(true);
@@ -31,6 +32,7 @@ describe('isRetryable', () => {
     ['ResourceNotFoundException', errors.notFound()],
     ['AccessDeniedException', errors.named('AccessDeniedException', { $metadata: { httpStatusCode: 403 } })],
     ['a plain bug', new TypeError('x is undefined')],
+    ['SDK-wrapped validation', new Error('AWS SDK error wrapper for ValidationException: bad')],
   ])('%s is not retried', (_, err) => {
     expect(isRetryable(err)).toBe(false);
   });

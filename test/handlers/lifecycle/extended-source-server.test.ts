@@ -193,7 +193,7 @@ describe('create', () => {
     expect(drs.commandCalls(CreateExtendedSourceServerCommand)).toHaveLength(3);
     expect(clock.sleeps).toEqual([3000, 1000]);
     expect(logs.filter((l) => l.message === 'retrying DRS call')).toEqual([
-      expect.objectContaining({ operation: 'CreateExtendedSourceServer', attempt: 1, delayMs: 3000, error: 'ThrottlingException' }),
+      expect.objectContaining({ operation: 'CreateExtendedSourceServer', attempt: 1, delayMs: 3000, error: 'ThrottlingException', detail: 'Rate exceeded' }),
       expect.objectContaining({ operation: 'CreateExtendedSourceServer', attempt: 2, delayMs: 1000, error: 'ThrottlingException' }),
     ]);
   });
@@ -229,6 +229,7 @@ describe('create', () => {
     const outcome = await createExtendedSourceServer(client, { owner: OWNER, props: input() }, options());
     expect(outcome.physicalResourceId).toBe(SERVER_ID);
     expect(drs.commandCalls(CreateExtendedSourceServerCommand)).toHaveLength(2);
+    expect(logs.find((l) => l.message === 'retrying DRS call')).toMatchObject({ error: 'Error', code: 'ECONNRESET', detail: 'socket hang up' });
   });
 
   test('EXTENSION_ERROR: disconnects and deletes the new server, FAILED with the service\'s errorMessage', async () => {
