@@ -11,9 +11,13 @@ export const TARGET = '222222222222';
 export const OTHER = '333333333333';
 export const REGION = 'us-east-1';
 
-/** One attempt: a retry would hide the error a test is looking for. */
+/**
+ * One attempt: a retry would hide the error a test is looking for. The zero timeouts are the
+ * defaults (none), spelled out because the SDK's socket-usage check waits their sum (else 3 s)
+ * and is not cancelled after a socket error (lost responses), which would keep Jest waiting.
+ */
 export function client(drs: LocalDrs, account: string, region = REGION): DrsClient {
-  return new DrsClient({ ...drs.clientConfig(account, region), maxAttempts: 1 });
+  return new DrsClient({ ...drs.clientConfig(account, region), maxAttempts: 1, requestHandler: { requestTimeout: 0, connectionTimeout: 0 } });
 }
 
 export interface RawResponse {

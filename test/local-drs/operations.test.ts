@@ -7,9 +7,9 @@ import {
   CreateExtendedSourceServerCommand, DescribeSourceServersCommand, DisconnectSourceServerCommand, DrsClient,
   ListExtensibleSourceServersCommand, ListStagingAccountsCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand,
 } from '@aws-sdk/client-drs';
-import { client, raw, RawResponse, REGION, STAGING, startWithAccounts, TARGET } from './helpers';
+import { client, OTHER, raw, RawResponse, REGION, STAGING, startWithAccounts, TARGET } from './helpers';
 import { LocalDrs } from './index';
-import { operation, successCode } from './model';
+import { operation, shape, successCode } from './model';
 import { serialize } from './protocol';
 import { validateShape } from './validate';
 
@@ -133,6 +133,45 @@ describe('the SDK parses every response', () => {
 
     const disconnected = await target.send(new DisconnectSourceServerCommand({ sourceServerID: id }));
     expect(disconnected.dataReplicationInfo?.dataReplicationState).toBe('DISCONNECTED');
+  });
+});
+
+describe('each error on the wire', () => {
+  let drs: LocalDrs;
+  let stagingArn: string;
+  beforeAll(async () => {
+    const started = await startWithAccounts({ quotas: { extendedServersPerRegion: 0 } });
+    drs = started.drs;
+    stagingArn = started.staging.arn;
+    drs.addAccount('444444444444', { initialized: false });
+    drs.setAuthorizer(OTHER, () => ({ allowed: false }));
+  });
+  afterAll(async () => drs.stop());
+
+  const post = (account: string, path: string, body: unknown) =>
+    raw(drs, account, REGION, { method: 'POST', path, body: JSON.stringify(body) });
+
+  test.each<[string, () => Promise<RawResponse>]>([
+    ['ValidationException', () => post(TARGET, '/DeleteSourceServer', { sourceServerID: 'nope' })],
+    ['ResourceNotFoundException', () => post(TARGET, '/DisconnectSourceServer', { sourceServerID: 's-0000000000000000a' })],
+    ['ConflictException', () => post(STAGING, '/DeleteSourceServer', { sourceServerID: stagingArn.split('/')[1] })],
+    ['AccessDeniedException', () => post(OTHER, '/DescribeSourceServers', {})],
+    ['UninitializedAccountException', () => post('444444444444', '/DescribeSourceServers', {})],
+    ['ServiceQuotaExceededException', () => post(TARGET, '/CreateExtendedSourceServer', { sourceServerArn: stagingArn })],
+    ['ThrottlingException', () => {
+      drs.faults.throttle({ count: 1 });
+      return post(TARGET, '/DescribeSourceServers', {});
+    }],
+    ['InternalServerException', () => {
+      drs.faults.internalError({ count: 1 });
+      return post(TARGET, '/DescribeSourceServers', {});
+    }],
+  ])('%s: modelled status, type header, body valid against its shape', async (type, send) => {
+    const r = await send();
+    expect(r.status).toBe(shape(type).error!.httpStatusCode);
+    expect(r.headers.get('x-amzn-errortype')).toBe(type);
+    expect(typeof r.json.message).toBe('string');
+    expect(validateShape(type, r.json, '', { strict: true })).toEqual([]);
   });
 });
 
