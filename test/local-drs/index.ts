@@ -80,7 +80,10 @@ export class LocalDrs {
   /** Every request answered (or dropped by a fault), in order. */
   readonly calls: CallRecord[] = [];
   readonly faults = new Faults();
-  /** Errors thrown by `faults.afterSuccess` hooks (they run outside any request). */
+  /**
+   * Errors raised outside any response: thrown by `faults.afterSuccess` hooks, or a connection
+   * that broke while a request was read or answered. Tests can assert it stays empty.
+   */
   readonly hookErrors: unknown[] = [];
   private readonly service: DrsService;
   private readonly server: http.Server;
@@ -101,7 +104,7 @@ export class LocalDrs {
     }, this.faults);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e) => {
-        // Only reached if writing the response itself failed: nothing left to answer.
+        // The connection broke (request unreadable or response unwritable): nobody to answer.
         this.hookErrors.push(e);
       });
     });
