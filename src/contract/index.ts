@@ -56,6 +56,8 @@ export const HandlerEnv = {
   RETRY_BASE_DELAY_MS: 'DRS_RETRY_BASE_DELAY_MS',
   /** Caps how long Create waits for EXTENDED (otherwise: the Lambda's remaining time minus a margin). */
   WAIT_TIMEOUT_MS: 'DRS_WAIT_TIMEOUT_MS',
+  /** Lambda endpoint for the handler's self-invocation (continuing long reconciliations); local runs only. */
+  LAMBDA_ENDPOINT_URL: 'LAMBDA_ENDPOINT_URL',
 } as const;
 
 /** Input limits, from the DRS API model (drs-service-2.json) and the DRS user guide. */
@@ -162,3 +164,5 @@ export const StagingTrust = {
 export function stagingAccountRoleName(targetAccount: string): string {
   return `${StagingTrust.ROLE_NAME_PREFIX}${targetAccount}`;
 }
+
+export * from './staging-account-extension';
