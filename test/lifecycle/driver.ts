@@ -21,7 +21,7 @@ import { HandlerEnv } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
 import {
-  CfnTemplate, DeployContext, creationOrder, deletionOrder, isResourceActive, resolve as resolveValue, resolveResourceProperties,
+  CfnTemplate, DeployContext, creationOrder, deletionOrder, isResourceActive, resolve as resolveValue, resolveResourceProperties, resourceDependencies,
 } from '../support/cfn-template';
 
 /** The local DRS surface the driver needs. */
@@ -119,6 +119,7 @@ export class LifecycleDriver {
   private readonly server: http.Server;
   private responseBase = '';
   private current?: ChildProcess;
+  private pendingDeaths = 0;
 
   private constructor(private readonly options: DriverOptions) {
     this.server = http.createServer((req, res) => this.onResponse(req, res));
@@ -132,6 +133,14 @@ export class LifecycleDriver {
   /** Kills the handler process that is running now (a crash after a call took effect). */
   killCurrentInvocation(): void {
     this.current?.kill('SIGKILL');
+  }
+
+  /**
+   * The next `count` handler processes die as they try to answer CloudFormation: whatever they
+   * did in DRS took effect, the answer never arrives, and Lambda retries the invocation.
+   */
+  dieBeforeResponding(count = 1): void {
+    this.pendingDeaths += count;
   }
 
   /** Physical ids and attributes of a deployed stack's resources. */
@@ -159,12 +168,25 @@ export class LifecycleDriver {
     if (!d) return { status: 'DELETE_COMPLETE', failures: [] };
     const failures: { logicalId: string; reason: string }[] = [];
     const ctx = this.context(d);
+    // What a failed resource depends on stays too (CloudFormation deletes a resource only after
+    // everything that depends on it), so a later destroy still has the function to call.
+    const dependencies = resourceDependencies(d.stack.template as CfnTemplate);
+    const blocked = new Set<string>();
+    const block = (id: string): void => {
+      for (const dep of dependencies[id] ?? []) {
+        if (!blocked.has(dep)) { blocked.add(dep); block(dep); }
+      }
+    };
     for (const logicalId of deletionOrder(d.stack.template as CfnTemplate, ctx)) {
       const r = d.resources.get(logicalId);
-      if (!r) continue;
+      if (!r || blocked.has(logicalId)) continue;
       const failure = await this.deleteResource(d, d.stack.template, r, 'DeletionPolicy');
-      if (failure) failures.push({ logicalId, reason: failure });
-      else d.resources.delete(logicalId);
+      if (failure) {
+        failures.push({ logicalId, reason: failure });
+        block(logicalId);
+      } else {
+        d.resources.delete(logicalId);
+      }
     }
     if (failures.length > 0) {
       this.emit(d, stackName, 'AWS::CloudFormation::Stack', 'DELETE_FAILED', d.stackId, failures.map((f) => f.reason).join('; '));
@@ -513,6 +535,12 @@ export class LifecycleDriver {
       const deliver = this.responses.get(requestId);
       if (req.method !== 'PUT' || !deliver) {
         res.writeHead(404).end();
+        return;
+      }
+      if (this.pendingDeaths > 0) {
+        this.pendingDeaths--;
+        this.current?.kill('SIGKILL');
+        req.socket.destroy();
         return;
       }
       if (body.length > 4096) {
