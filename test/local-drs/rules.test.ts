@@ -331,6 +331,16 @@ describe('DeleteSourceServer', () => {
     expect(staging.dataReplicationInfo?.dataReplicationState).toBe('CONTINUOUS');
   });
 
+  test('a disconnected server that still has a recovery instance is not deleted (ConflictException)', async () => {
+    const s = await extend();
+    await target.send(new DisconnectSourceServerCommand({ sourceServerID: s.sourceServerID }));
+    const instance = drs.addRecoveryInstance(TARGET, REGION, s.sourceServerID!);
+    const e = await errorOf(target.send(new DeleteSourceServerCommand({ sourceServerID: s.sourceServerID })));
+    expect(e.name).toBe('ConflictException');
+    expect(e.message).toContain(instance);
+    expect(drs.inventory(TARGET, REGION)).toHaveLength(1);
+  });
+
   test('a server that is gone is ResourceNotFound by default', async () => {
     const e = await errorOf(target.send(new DeleteSourceServerCommand({ sourceServerID: 's-0000000000000000d' })));
     expect(e.name).toBe('ResourceNotFoundException');

@@ -216,6 +216,12 @@ describe('other validation', () => {
     expect(r.json.reason).toBe('cannotParse');
   });
 
+  test('a path label that is not valid percent-encoding cannot be parsed', async () => {
+    const r = await raw(drs, TARGET, REGION, { method: 'GET', path: '/tags/arn%E0%A4%A' });
+    expect(r.status).toBe(400);
+    expect(r.json.reason).toBe('cannotParse');
+  });
+
   test('a non-numeric maxResults in the querystring is a field error', async () => {
     const r = await raw(drs, TARGET, REGION, { method: 'GET', path: '/ListStagingAccounts?maxResults=ten' });
     expect(r.json.fieldList).toEqual([{ name: 'maxResults', message: 'Member must be an integer' }]);
