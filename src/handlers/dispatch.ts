@@ -82,6 +82,15 @@ function lifecycleOptions(event: CloudFormationEvent, context: LambdaContextLike
   };
 }
 
+/** Properties of a Delete are only a hint: a resource whose properties no longer parse can still go. */
+function tryParse(raw: unknown): ReturnType<typeof parseExtendedSourceServerProperties> | undefined {
+  try {
+    return parseExtendedSourceServerProperties(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 function ownerOf(event: CloudFormationEvent): Owner {
   return { stackId: event.StackId, logicalId: event.LogicalResourceId };
 }
@@ -103,7 +112,7 @@ async function extendedSourceServer(event: CloudFormationEvent, deps: HandlerDep
       return updateExtendedSourceServer(deps.client, { owner, props, oldProps, physicalResourceId }, options);
     }
     case 'Delete':
-      return deleteExtendedSourceServer(deps.client, { owner, physicalResourceId }, options);
+      return deleteExtendedSourceServer(deps.client, { owner, physicalResourceId, props: tryParse(event.ResourceProperties) }, options);
   }
 }
 

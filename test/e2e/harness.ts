@@ -91,7 +91,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   });
   const targetClient = new DrsClient({ ...drs.clientConfig(target.account, region), maxAttempts: 1 });
   return {
-    drs, driver, staging, target, region, stagingServers, targetClient,
+    drs,
+    driver,
+    staging,
+    target,
+    region,
+    stagingServers,
+    targetClient,
     stop: async () => {
       targetClient.destroy();
       await driver.stop();

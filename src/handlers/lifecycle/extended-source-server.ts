@@ -42,6 +42,8 @@ export interface UpdateRequest {
 export interface DeleteRequest {
   readonly owner: Owner;
   readonly physicalResourceId: string;
+  /** The resource's properties, when they parse: used to find a server a failed create left. */
+  readonly props?: ExtendedSourceServerInput;
 }
 
 export function ownerTags(owner: Owner): Record<string, string> {
@@ -307,7 +309,15 @@ export async function deleteExtendedSourceServer(client: DrsClient, request: Del
   const { physicalResourceId, owner } = request;
   const done = { physicalResourceId };
   if (!Patterns.SOURCE_SERVER_ID.test(physicalResourceId)) {
-    drs.log('nothing to delete: the create did not make a server', { physicalResourceId });
+    // The create never reported a server (it failed, or died before answering). A server it may
+    // still have made carries this resource's owner tags: remove that one, and only that one.
+    const leftover = request.props ? await drs.findExtendedFrom(request.props) : undefined;
+    if (leftover && isOwnedBy(leftover, owner)) {
+      drs.log('removing the server a failed create left behind', { sourceServerId: leftover.sourceServerID });
+      await drs.remove(leftover);
+    } else {
+      drs.log('nothing to delete: the create did not make a server', { physicalResourceId });
+    }
     return done;
   }
   const server = await drs.describeOne(physicalResourceId);

@@ -371,6 +371,21 @@ describe('delete', () => {
     expect(calls()).toEqual([]);
   });
 
+  test('a failed create\'s physical id with properties: removes the server that create left, if it is ours', async () => {
+    lookupFor([extendedServer()]);
+    drs.on(DisconnectSourceServerCommand).resolves({});
+    drs.on(DeleteSourceServerCommand).resolves({});
+    await deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: 'failed-create:abc', props: input() }, options());
+    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DisconnectSourceServerCommand', 'DeleteSourceServerCommand']);
+    expect(drs.commandCalls(DeleteSourceServerCommand)[0].args[0].input).toEqual({ sourceServerID: SERVER_ID });
+  });
+
+  test('a failed create\'s physical id: a server extended from the same staging server by someone else stays', async () => {
+    lookupFor([extendedServer({ tags: { [OwnerTags.STACK_ID]: STACK_ID, [OwnerTags.LOGICAL_ID]: 'SomeoneElse' } })]);
+    await deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: 'failed-create:abc', props: input() }, options());
+    expect(calls()).toEqual(['DescribeSourceServersCommand']);
+  });
+
   test.each([
     ['not listed', () => describeById(SERVER_ID).resolves({ items: [] })],
     ['ResourceNotFound', () => describeById(SERVER_ID).rejects(errors.notFound())],
