@@ -21,7 +21,8 @@ import { HandlerEnv } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
 import {
-  CfnTemplate, DeployContext, creationOrder, deletionOrder, isResourceActive, resolve as resolveValue, resolveResourceProperties, resourceDependencies,
+  CfnTemplate, DeployContext, creationOrder, deletionOrder, isResourceActive,
+  resolve as resolveValue, resolveResourceProperties, resourceDependencies,
 } from '../support/cfn-template';
 
 /** The local DRS surface the driver needs. */
