@@ -94,12 +94,29 @@ const ownedByThisStack = { StringEquals: { [`aws:ResourceTag/${STACK_OWNER_TAG}`
 
 const ownerTagKeysInRequest = { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [...OWNER_TAG_KEYS] } };
 
+/**
+ * Both owner tags in the request, the stack's with this stack's id. aws:TagKeys cannot say "contains
+ * all of", so each key is required through its aws:RequestTag key (the logical id is not pinned: one
+ * role serves every resource of the stack).
+ */
+const ownerTagsInRequest = {
+  StringEquals: { [`aws:RequestTag/${STACK_OWNER_TAG}`]: Aws.STACK_ID },
+  Null: { [`aws:RequestTag/${OwnerTags.LOGICAL_ID}`]: 'false' },
+};
+
+/** Instance profiles InitializeService creates (DRS user guide, "initialization and permissions"). */
+const DRS_INSTANCE_PROFILES = [
+  'AWSElasticDisasterRecoveryReplicationServerRole',
+  'AWSElasticDisasterRecoveryConversionServerRole',
+  'AWSElasticDisasterRecoveryRecoveryInstanceRole',
+];
+
 const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
   [ResourceTypes.EXTENDED_SOURCE_SERVER]: () => [
     new iam.PolicyStatement({
       sid: 'ReadSourceServers',
-      // Neither action supports resource-level permissions.
-      actions: ['drs:DescribeSourceServers', 'drs:ListExtensibleSourceServers'],
+      // No resource-level support. Owner tags are read from the DescribeSourceServers result.
+      actions: ['drs:DescribeSourceServers'],
       resources: ['*'],
     }),
     new iam.PolicyStatement({
@@ -107,7 +124,7 @@ const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
       // No resource-level support; the new server must carry this stack's owner tag.
       actions: ['drs:CreateExtendedSourceServer'],
       resources: ['*'],
-      conditions: { StringEquals: { [`aws:RequestTag/${STACK_OWNER_TAG}`]: Aws.STACK_ID } },
+      conditions: ownerTagsInRequest,
     }),
     new iam.PolicyStatement({
       sid: 'TagOnExtend',
@@ -115,10 +132,8 @@ const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
       actions: ['drs:TagResource'],
       resources: [sourceServerArns()],
       conditions: {
-        StringEquals: {
-          [`aws:RequestTag/${STACK_OWNER_TAG}`]: Aws.STACK_ID,
-          'drs:CreateAction': 'CreateExtendedSourceServer',
-        },
+        StringEquals: { ...ownerTagsInRequest.StringEquals, 'drs:CreateAction': 'CreateExtendedSourceServer' },
+        Null: ownerTagsInRequest.Null,
       },
     }),
     new iam.PolicyStatement({
@@ -147,6 +162,25 @@ const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
       conditions: ownerTagKeysInRequest,
     }),
   ],
+  [ResourceTypes.SERVICE_INITIALIZATION]: () => [
+    new iam.PolicyStatement({
+      sid: 'InitializeDrsService',
+      // No resource-level support.
+      actions: ['drs:InitializeService'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'InitializeDrsServiceLinkedRole',
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/drs.amazonaws.com/AWSServiceRoleForElasticDisasterRecovery`],
+      conditions: { StringEquals: { 'iam:AWSServiceName': 'drs.amazonaws.com' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'InitializeDrsInstanceProfiles',
+      actions: ['iam:GetInstanceProfile', 'iam:CreateInstanceProfile', 'iam:AddRoleToInstanceProfile'],
+      resources: DRS_INSTANCE_PROFILES.map((name) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:instance-profile/${name}`),
+    }),
+  ],
 };
 
 const ACKNOWLEDGEMENTS: Record<string, Record<string, string>> = {
@@ -157,5 +191,8 @@ const ACKNOWLEDGEMENTS: Record<string, Record<string, string>> = {
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:source-server/*]':
       'Extended source server ids are assigned by DRS at create time; every statement on these ARNs requires ' +
       "this stack's owner tag (aws:ResourceTag or, at create, aws:RequestTag).",
+  },
+  [ResourceTypes.SERVICE_INITIALIZATION]: {
+    'AwsSolutions-IAM5[Resource::*]': 'drs:InitializeService has no resource-level permissions.',
   },
 };

@@ -47,7 +47,8 @@ const atCreate = { 'drs:CreateAction': 'CreateExtendedSourceServer' };
 describe('handler role, evaluated', () => {
   test('reads source servers', () => {
     expect(allowed('DescribeSourceServers', '*')).toBe(true);
-    expect(allowed('ListExtensibleSourceServers', '*')).toBe(true);
+    // The handler never lists extensible servers: not granted.
+    expect(allowed('ListExtensibleSourceServers', '*')).toBe(false);
   });
 
   test('extends only with its own stack as owner tag, and tags the new server only at that create', () => {

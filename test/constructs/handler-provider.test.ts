@@ -93,7 +93,7 @@ describe('DrsHandlerProvider', () => {
       {
         Sid: 'ReadSourceServers',
         Effect: 'Allow',
-        Action: ['drs:DescribeSourceServers', 'drs:ListExtensibleSourceServers'],
+        Action: 'drs:DescribeSourceServers',
         Resource: '*',
       },
       {
@@ -101,7 +101,10 @@ describe('DrsHandlerProvider', () => {
         Effect: 'Allow',
         Action: 'drs:CreateExtendedSourceServer',
         Resource: '*',
-        Condition: { StringEquals: { 'aws:RequestTag/cdk-drs-multi-account:stack-id': STACK_ID } },
+        Condition: {
+          StringEquals: { 'aws:RequestTag/cdk-drs-multi-account:stack-id': STACK_ID },
+          Null: { 'aws:RequestTag/cdk-drs-multi-account:logical-id': 'false' },
+        },
       },
       {
         Sid: 'TagOnExtend',
@@ -113,6 +116,7 @@ describe('DrsHandlerProvider', () => {
             'aws:RequestTag/cdk-drs-multi-account:stack-id': STACK_ID,
             'drs:CreateAction': 'CreateExtendedSourceServer',
           },
+          Null: { 'aws:RequestTag/cdk-drs-multi-account:logical-id': 'false' },
         },
       },
       {
