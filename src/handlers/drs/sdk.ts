@@ -3,7 +3,6 @@
  * esbuild bundles the pinned version into the handler asset, so the deployed code is the
  * tested code, and the published library does not depend on it.
  */
-// eslint-disable-next-line import/no-extraneous-dependencies
 export {
   CreateExtendedSourceServerCommand,
   DeleteSourceServerCommand,
@@ -14,5 +13,4 @@ export {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-drs';
-// eslint-disable-next-line import/no-extraneous-dependencies
 export type { DescribeSourceServersRequestFilters, DrsClientConfig, SourceServer } from '@aws-sdk/client-drs';
