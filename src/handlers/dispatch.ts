@@ -11,6 +11,7 @@ import {
 } from './lifecycle/extended-source-server';
 import { LifecycleOptions, ResourceOutcome } from './lifecycle/options';
 import { deleteServiceInitialization, initializeService } from './lifecycle/service-initialization';
+import { isContinued, isReconcileRequest, stagingAccountExtension } from './lifecycle/staging-account-extension';
 import { jsonLogger, Logger } from './log';
 import { parseExtendedSourceServerProperties, PropertyError } from './properties';
 import { CloudFormationEvent, CustomResourceResult, PutFunction, responseBody, sendResponse } from './response';
@@ -122,10 +123,18 @@ async function serviceInitialization(event: CloudFormationEvent, deps: HandlerDe
     : initializeService(deps.client, options);
 }
 
-const LIFECYCLES: Record<string, (event: CloudFormationEvent, deps: HandlerDeps, options: LifecycleOptions) => Promise<ResourceOutcome>> = {
+type Lifecycle = (event: CloudFormationEvent, deps: HandlerDeps, options: LifecycleOptions, context: LambdaContextLike) => Promise<ResourceOutcome>;
+
+const LIFECYCLES: Record<string, Lifecycle> = {
   [ResourceTypes.EXTENDED_SOURCE_SERVER]: extendedSourceServer,
   [ResourceTypes.SERVICE_INITIALIZATION]: serviceInitialization,
+  [ResourceTypes.STAGING_ACCOUNT_EXTENSION]: stagingAccountExtension,
 };
+
+/** A result; `continued` when a new invocation took the request over (it answers, this one does not). */
+export interface HandlerResult extends CustomResourceResult {
+  readonly continued?: boolean;
+}
 
 /** Lifecycles translate DRS errors into HandlerErrors; anything else is a bug in the handler. */
 function failureMessage(err: unknown): string {
@@ -138,7 +147,7 @@ function failureMessage(err: unknown): string {
  * FAILED with a reason. A failed Create answers with `failed-create:<RequestId>` (or the id of a
  * server that could not be cleaned up), which the Delete handlers recognise.
  */
-export async function handleEvent(event: CloudFormationEvent, context: LambdaContextLike, deps: HandlerDeps): Promise<CustomResourceResult> {
+export async function handleEvent(event: CloudFormationEvent, context: LambdaContextLike, deps: HandlerDeps): Promise<HandlerResult> {
   const base = { requestType: event.RequestType, logicalId: event.LogicalResourceId, resourceType: event.ResourceType };
   const preliminary = accountAndRegion(event, context, deps.env);
   const log = jsonLogger({ ...base, account: preliminary.account, region: preliminary.region }, deps.write);
@@ -160,7 +169,8 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
   }
 
   try {
-    const outcome = await lifecycle(event, deps, options);
+    const outcome = await lifecycle(event, deps, options, context);
+    if (isContinued(outcome)) return { status: 'SUCCESS', physicalResourceId: outcome.physicalResourceId, continued: true };
     log('succeeded', { physicalResourceId: outcome.physicalResourceId, data: outcome.data ?? {} });
     return { status: 'SUCCESS', physicalResourceId: outcome.physicalResourceId, data: outcome.data };
   } catch (err) {
@@ -174,8 +184,10 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
 }
 
 /** The whole invocation: decide, then tell CloudFormation. Throws only if the answer cannot be sent. */
-export async function runHandler(event: CloudFormationEvent, context: LambdaContextLike, deps: HandlerDeps): Promise<CustomResourceResult> {
+export async function runHandler(event: CloudFormationEvent, context: LambdaContextLike, deps: HandlerDeps): Promise<HandlerResult> {
   const result = await handleEvent(event, context, deps);
+  // A continued request is answered by its last invocation; a scheduled reconciliation by nobody.
+  if (result.continued || isReconcileRequest(event)) return result;
   const withLogHint = result.status === 'FAILED' && context.logStreamName
     ? { ...result, reason: `${result.reason} (log stream ${context.logStreamName})` }
     : result;

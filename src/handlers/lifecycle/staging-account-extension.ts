@@ -237,7 +237,8 @@ async function removeServer(session: Session, server: SourceServer): Promise<voi
   if (server.recoveryInstanceId) {
     throw new HandlerError(`it has recovery instance ${server.recoveryInstanceId}: terminate it (TerminateRecoveryInstances), then deploy again`);
   }
-  const ctx = (operation: string) => ({ operation, account: session.options.account, region: session.options.region, sourceServerId: sourceServerID });
+  const { account, region } = session.options;
+  const ctx = (operation: string) => ({ operation, account, region, sourceServerId: sourceServerID });
   if (server.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
     try {
       await session.call('DisconnectSourceServer', () => session.client.send(new DisconnectSourceServerCommand({ sourceServerID })));
