@@ -108,11 +108,19 @@ demo.exec('ts-node --project test/tsconfig.json test/lifecycle/demo.ts');
 // library (fixtures in rosetta/), so that the Python, Java, C# and Go translations are right;
 // `strict` in the assembly makes Construct Hub's own translation hold to the same rule.
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
-project.addTask('rosetta', {
-  description: 'Compile every TypeScript example (README, doc comments) and translate it to each jsii language',
-  exec: 'jsii-rosetta extract --strict',
+const rosetta = project.addTask('rosetta', {
+  description: 'Compile every TypeScript example (README, doc comments), translate it to each jsii language, check the README\'s Python',
+});
+rosetta.exec('jsii-rosetta extract --strict');
+// Each ```python block after a ```ts block in the README must be rosetta's translation of it.
+rosetta.exec('node rosetta/readme-python.js');
+project.addTask('rosetta:readme', {
+  description: 'Rewrite the README\'s Python examples from rosetta\'s translations (after compile)',
+  steps: [{ exec: 'jsii-rosetta extract --strict' }, { exec: 'node rosetta/readme-python.js --write' }],
 });
 project.gitignore.exclude('.jsii.tabl.json');
+// The fixtures ship (Construct Hub compiles the examples with them); the README check does not.
+project.addPackageIgnore('/rosetta/*.js');
 
 // Generates each jsii target's code without its toolchain (`package-all` needs Python, Java,
 // .NET and Go installed); run after `compile` and `rosetta`.
