@@ -26,6 +26,7 @@ export class DrsHandlerProvider extends Construct {
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   private readonly grantedTypes = new Set<string>();
+  private selfInvokePolicy?: iam.Policy;
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
@@ -78,6 +79,23 @@ export class DrsHandlerProvider extends Construct {
       acknowledgeFinding(policy, id, reason);
     }
     this.grantedTypes.add(resourceType);
+  }
+
+  /**
+   * Lets the function invoke itself asynchronously, and nothing else: long requests continue in
+   * a new invocation. A policy of its own, because the function's ARN in the role's default
+   * policy would be a circular dependency; resources that may continue depend on it.
+   */
+  public grantSelfInvoke(): iam.Policy {
+    this.selfInvokePolicy ??= new iam.Policy(this, 'SelfInvokePolicy', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({
+        sid: 'ContinueInNewInvocation',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.handlerFunction.functionArn],
+      })],
+    });
+    return this.selfInvokePolicy;
   }
 }
 
@@ -162,6 +180,17 @@ const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
       conditions: ownerTagKeysInRequest,
     }),
   ],
+  [ResourceTypes.STAGING_ACCOUNT_EXTENSION]: () => [
+    // The single-server statements (identical statements are merged when a stack uses both)
+    // plus listing the staging account's extensible servers.
+    ...STATEMENTS[ResourceTypes.EXTENDED_SOURCE_SERVER](),
+    new iam.PolicyStatement({
+      sid: 'ListExtensibleSourceServers',
+      // No resource-level support.
+      actions: ['drs:ListExtensibleSourceServers'],
+      resources: ['*'],
+    }),
+  ],
   [ResourceTypes.SERVICE_INITIALIZATION]: () => [
     new iam.PolicyStatement({
       sid: 'InitializeDrsService',
@@ -196,3 +225,5 @@ const ACKNOWLEDGEMENTS: Record<string, Record<string, string>> = {
     'AwsSolutions-IAM5[Resource::*]': 'drs:InitializeService has no resource-level permissions.',
   },
 };
+// Same statements on the same resources as single servers, so the same reasons.
+ACKNOWLEDGEMENTS[ResourceTypes.STAGING_ACCOUNT_EXTENSION] = { ...ACKNOWLEDGEMENTS[ResourceTypes.EXTENDED_SOURCE_SERVER] };
