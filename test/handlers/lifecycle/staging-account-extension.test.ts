@@ -143,7 +143,7 @@ beforeEach(() => {
 });
 
 const options = (overrides: Partial<LifecycleOptions> = {}) => lifecycleOptions(clock, overrides, logs);
-const calls = (operation: string) => drs.calls().filter((c) => c.args[0].constructor.name === `${operation}Command`);
+const calls = (operation: string) => drs.calls().filter((c) => c.args[0].constructor.name === `${operation}Command`) as Array<{ args: [{ input: any }] }>;
 const ownedServers = () => fake.extended.filter((s) => s.tags?.[OwnerTags.STACK_ID] === STACK_ID && s.tags?.[OwnerTags.LOGICAL_ID] === LOGICAL_ID);
 
 function event(overrides: Partial<CloudFormationEvent> & { Continuation?: Continuation } = {}): CloudFormationEvent {
@@ -214,7 +214,7 @@ describe('create', () => {
   });
 
   test('extends only what the selector matches; the rest are counted as skipped', async () => {
-    fake.addStaging(6, (n) => (n % 2 ? `web-${n}` : `db-${n}`), (n) => (n === 2 ? { dr: 'yes' } : {}));
+    fake.addStaging(6, (n) => (n % 2 ? `web-${n}` : `db-${n}`), (n): Record<string, string> => (n === 2 ? { dr: 'yes' } : {}));
     const outcome = await run(event({
       ResourceProperties: props({ Selector: { Type: SelectorTypes.ANY_OF, Selectors: [hostnames('web-*'), { Type: 'tag', Key: 'dr', Values: ['yes'] }] } }),
     }));
@@ -389,7 +389,8 @@ describe('continuation', () => {
     fake.addStaging(4);
     slowCalls(1_000);
     const failing = { ...deps(), invoke: async () => { throw new Error('AccessDeniedException: not authorized'); } };
-    const err = await failure(stagingAccountExtension(event(), failing as any, options({ deadline: clock.t + 3_000 }), { invokedFunctionArn: FUNCTION_ARN }, { concurrency: 1 }));
+    const context = { invokedFunctionArn: FUNCTION_ARN };
+    const err = await failure(stagingAccountExtension(event(), failing as any, options({ deadline: clock.t + 3_000 }), context, { concurrency: 1 }));
     expect(err.message).toBe(`could not continue in a new invocation of ${FUNCTION_ARN} (AccessDeniedException: not authorized): ` +
       'the handler role needs lambda:InvokeFunction on its own function');
   });
@@ -418,7 +419,8 @@ describe('update and scheduled reconcile', () => {
     fake.addStaging(3, (n) => `web-${n}`);
     await run(event());
     fake.staging[2].hostname = 'retired-3';
-    for (const s of fake.extended) s.sourceProperties!.identificationHints!.hostname = fake.staging.find((x) => x.arn === s.stagingArea?.stagingSourceServerArn)!.hostname;
+    // The extended servers mirror the staging hostname.
+    fake.extended[2].sourceProperties!.identificationHints!.hostname = 'retired-3';
     const selector = { Selector: hostnames('web-*') };
 
     const kept = await run(event({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_ID, ResourceProperties: props(selector), OldResourceProperties: props() }));
