@@ -4,9 +4,12 @@ import { Construct } from 'constructs';
 import {
   ExtendedSourceServerAttributes as Attr,
   ExtendedSourceServerResourceProperties,
+  OWNER_TAG_KEYS,
+  OwnerTags,
   ResourceTypes,
 } from '../contract';
 import { DrsHandlerProvider } from './handler-provider';
+import { acknowledgeFinding } from './nag';
 import {
   checkAccountId,
   checkRemovalPolicy,
@@ -54,6 +57,12 @@ export interface IExtendedSourceServer extends IResource {
    * Grants `actions` (for example `drs:StartRecovery`) on this source server to `grantee`.
    */
   grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant;
+
+  /**
+   * Lets `grantee` launch drills and recoveries of this server, for DR runbooks (see
+   * `ExtendedSourceServer.grantStartRecoveryOnStack` for what is granted).
+   */
+  grantStartRecovery(grantee: iam.IGrantable): iam.Grant;
 }
 
 /**
@@ -122,6 +131,10 @@ abstract class ExtendedSourceServerBase extends Resource implements IExtendedSou
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.sourceServerArn] });
   }
+
+  public grantStartRecovery(grantee: iam.IGrantable): iam.Grant {
+    return startRecoveryGrant(grantee, [this.sourceServerArn]);
+  }
 }
 
 /**
@@ -133,6 +146,40 @@ abstract class ExtendedSourceServerBase extends Resource implements IExtendedSou
  * carrying those tags.
  */
 export class ExtendedSourceServer extends ExtendedSourceServerBase {
+  /**
+   * Lets `grantee` launch drills and recoveries of every extended server that `stack` owns (by
+   * its owner tag, so servers added to the stack later are included), for DR runbooks.
+   *
+   * Grants `drs:StartRecovery` and `drs:DescribeRecoverySnapshots` on those servers,
+   * `drs:TagResource` on them for any tag but the owner tags, and the reads without
+   * resource-level permissions (`drs:DescribeSourceServers`, `drs:DescribeJobs`,
+   * `drs:DescribeJobLogItems`, `drs:DescribeRecoveryInstances`). Drills and recoveries are one
+   * IAM action: `isDrill` is a request field, not a condition key, so this grants both.
+   * Terminating drill instances (`drs:TerminateRecoveryInstances` on recovery instances) is not
+   * included. For a role, user or group the statements go into a policy of their own
+   * (`DrsStartRecoveryPolicy`), where their wildcards are acknowledged for cdk-nag with reasons.
+   *
+   * @example
+   * import { App, Stack } from 'aws-cdk-lib';
+   * import * as iam from 'aws-cdk-lib/aws-iam';
+   * import { ExtendedSourceServer } from 'cdk-drs-multi-account';
+   *
+   * const app = new App();
+   * const target = new Stack(app, 'DrsTarget', { env: { account: '222222222222', region: 'us-east-1' } });
+   * new ExtendedSourceServer(target, 'Web1', {
+   *   stagingSourceServerArn: 'arn:aws:drs:us-east-1:111111111111:source-server/s-0a1b2c3d4e5f60001',
+   * });
+   *
+   * const runbook = new iam.Role(target, 'DrRunbook', { assumedBy: new iam.AccountRootPrincipal() });
+   * ExtendedSourceServer.grantStartRecoveryOnStack(runbook, target);
+   *
+   * @param grantee the principal, in the stack's account
+   * @param stack the stack whose extended servers may be recovered
+   */
+  public static grantStartRecoveryOnStack(grantee: iam.IGrantable, stack: Stack): iam.Grant {
+    return startRecoveryGrant(grantee, [ownedServersArn(stack)], { StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stack.stackId } });
+  }
+
   /**
    * Imports an extended source server by its id in this account.
    */
@@ -224,4 +271,78 @@ function accountMismatch(attrs: ExtendedSourceServerAttributes): string[] {
   const given = attrs.stagingAccountId;
   if (fromArn === undefined || given === undefined || Token.isUnresolved(given) || given === fromArn) return [];
   return [`stagingAccountId '${given}' differs from the account in stagingSourceServerArn ('${fromArn}')`];
+}
+
+/** Actions on a source server that launching a drill or a recovery of it needs. */
+const START_RECOVERY_ACTIONS = ['drs:StartRecovery', 'drs:DescribeRecoverySnapshots'];
+/** Reads a runbook needs to pick servers and follow the job; they have no resource-level permissions. */
+const RECOVERY_READ_ACTIONS = ['drs:DescribeSourceServers', 'drs:DescribeJobs', 'drs:DescribeJobLogItems', 'drs:DescribeRecoveryInstances'];
+
+function startRecoveryGrant(grantee: iam.IGrantable, resourceArns: string[], conditions?: Record<string, Record<string, unknown>>): iam.Grant {
+  const target = { grantPrincipal: recoveryPolicyWriter(grantee.grantPrincipal) ?? grantee.grantPrincipal };
+  return iam.Grant.addToPrincipal({ grantee: target, actions: START_RECOVERY_ACTIONS, resourceArns, conditions })
+    // StartRecovery is authorized for drs:TagResource on the server too; the owner tags stay out of reach.
+    .combine(iam.Grant.addToPrincipal({
+      grantee: target,
+      actions: ['drs:TagResource'],
+      resourceArns,
+      conditions: { ...conditions, 'ForAllValues:StringNotEquals': { 'aws:TagKeys': [...OWNER_TAG_KEYS] } },
+    }))
+    .combine(iam.Grant.addToPrincipal({ grantee: target, actions: RECOVERY_READ_ACTIONS, resourceArns: ['*'] }));
+}
+
+const RECOVERY_POLICY_ID = 'DrsStartRecoveryPolicy';
+
+/**
+ * For a role, user or group: a principal that writes to a policy of its own attached to it, so
+ * the deliberate wildcards are acknowledged there and not on the grantee's other statements.
+ */
+function recoveryPolicyWriter(principal: iam.IPrincipal): iam.IPrincipal | undefined {
+  if (!(principal instanceof iam.Role || principal instanceof iam.User || principal instanceof iam.Group)) return undefined;
+  let policy = principal.node.tryFindChild(RECOVERY_POLICY_ID) as iam.Policy | undefined;
+  if (!policy) {
+    policy = new iam.Policy(principal, RECOVERY_POLICY_ID);
+    principal.attachInlinePolicy(policy);
+    acknowledgeFinding(policy, 'AwsSolutions-IAM5[Resource::*]',
+      `${RECOVERY_READ_ACTIONS.join(', ')} have no resource-level permissions; a DR runbook needs them to follow its recovery.`);
+    acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${nagArnId(Stack.of(policy), ownedServersArn(Stack.of(policy)))}]`,
+      "Every statement on these source servers requires the owning stack's owner tag (aws:ResourceTag): it covers exactly " +
+      'the servers that stack manages, including those added later.');
+  }
+  return new PolicyWriter(principal, policy);
+}
+
+/** Adds statements to `policy`; otherwise the principal it stands for. */
+class PolicyWriter extends iam.PrincipalBase {
+  public readonly principalAccount: string | undefined;
+  constructor(private readonly inner: iam.IPrincipal, private readonly policy: iam.Policy) {
+    super();
+    this.principalAccount = inner.principalAccount;
+  }
+
+  public get policyFragment(): iam.PrincipalPolicyFragment {
+    return this.inner.policyFragment;
+  }
+
+  public dedupeString(): string | undefined {
+    return undefined;
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.policy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.policy };
+  }
+}
+
+/** The source servers of `stack`'s account and Region. */
+function ownedServersArn(stack: Stack): string {
+  return stack.formatArn({ service: 'drs', resource: 'source-server', resourceName: '*' });
+}
+
+/** An ARN as cdk-nag names it in finding ids: references as <Name>, pseudo parameters as <AWS::Name>. */
+function nagArnId(stack: Stack, arn: string): string {
+  const resolved = stack.resolve(arn);
+  if (typeof resolved === 'string') return resolved;
+  const parts: unknown[] = resolved['Fn::Join'][1];
+  return parts.map((p) => (typeof p === 'string' ? p : `<${(p as { Ref: string }).Ref}>`)).join('');
 }
