@@ -5,4 +5,3 @@ export * from './constructs/cross-account-roles';
 export * from './constructs/monitoring';
 export * from './constructs/server-selector';
 export * from './constructs/staging-account-extension';
-export * from './constructs/staging-trust-stack-set';
