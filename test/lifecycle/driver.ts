@@ -9,7 +9,8 @@
  * OldResourceProperties and replacement when the physical id changes; rollback of a failed
  * create or update; DeletionPolicy / UpdateReplacePolicy Retain; Lambda's two retries of a failed
  * asynchronous invocation; staging trust and the handler role's IAM policies taken from the
- * deployed templates.
+ * deployed templates; asynchronous Lambda invocations (a handler continuing in a new invocation of
+ * itself, through a local Invoke endpoint authorized by its role) and schedule rules fired on demand.
  */
 import { ChildProcess, fork } from 'child_process';
 import { randomUUID } from 'crypto';
@@ -121,6 +122,10 @@ export class LifecycleDriver {
   private responseBase = '';
   private current?: ChildProcess;
   private pendingDeaths = 0;
+  /** The function whose handler process runs now: the caller of the local Lambda Invoke endpoint. */
+  private running?: { readonly d: DeployedStack; readonly fn: FunctionInfo };
+  /** Asynchronous invocations (Invoke with InvocationType Event) waiting to run. */
+  private readonly asyncQueue: { readonly d: DeployedStack; readonly fn: FunctionInfo; readonly payload: any }[] = [];
 
   private constructor(private readonly options: DriverOptions) {
     this.server = http.createServer((req, res) => this.onResponse(req, res));
@@ -142,6 +147,28 @@ export class LifecycleDriver {
    */
   dieBeforeResponding(count = 1): void {
     this.pendingDeaths += count;
+  }
+
+  /**
+   * Fires the schedule rules of a deployed stack (one rule, or every rule with a
+   * ScheduleExpression): each Lambda target is invoked asynchronously with the rule's Input,
+   * then every invocation the handlers queue runs. Returns the number of handler runs.
+   */
+  async triggerSchedule(stackName: string, ruleLogicalId?: string): Promise<number> {
+    const d = this.deployed.get(stackName);
+    if (!d) throw new Error(`stack ${stackName} is not deployed`);
+    const rules = [...d.resources.values()].filter((r) => r.type === 'AWS::Events::Rule' &&
+      (ruleLogicalId ? r.logicalId === ruleLogicalId : (r.properties as any).ScheduleExpression !== undefined));
+    if (rules.length === 0) throw new Error(`stack ${stackName} has no schedule rule${ruleLogicalId ? ` ${ruleLogicalId}` : ''}`);
+    for (const rule of rules) {
+      for (const target of ((rule.properties as any).Targets ?? []) as { Arn: string; Input?: string }[]) {
+        const payload = target.Input !== undefined ? JSON.parse(target.Input) : { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} };
+        this.asyncQueue.push({ d, fn: this.functionFor(d, target.Arn), payload });
+      }
+    }
+    const before = this.invocations.length;
+    await this.drainAsyncInvocations(() => false);
+    return this.invocations.length - before;
   }
 
   /** Physical ids and attributes of a deployed stack's resources. */
@@ -415,6 +442,8 @@ export class LifecycleDriver {
       // one-hour timeout: no Lambda retry, the resource fails.
       if (exitCode === 0 && !response) break;
     }
+    // A handler that handed its work to a new invocation of itself: that one (or a later one) answers.
+    await this.drainAsyncInvocations(() => response !== undefined);
     this.responses.delete(requestId);
     return response ?? {
       Status: 'FAILED',
@@ -423,7 +452,65 @@ export class LifecycleDriver {
     };
   }
 
+  /** Runs the queued asynchronous invocations in order, each with Lambda's retries of a failed run. */
+  private async drainAsyncInvocations(responded: () => boolean): Promise<void> {
+    while (this.asyncQueue.length > 0) {
+      const { d, fn, payload } = this.asyncQueue.shift()!;
+      for (let attempt = 1; attempt <= 1 + (this.options.lambdaRetries ?? 2); attempt++) {
+        this.useRoleOf(d, fn);
+        const started = Date.now();
+        const exitCode = await this.runHandler(d, fn, payload, randomUUID());
+        await new Promise((r) => setImmediate(r));
+        this.invocations.push({
+          stackName: d.stack.stackName,
+          logicalId: String(payload?.LogicalResourceId ?? fn.logicalId),
+          requestType: String(payload?.RequestType ?? 'Event'),
+          attempt,
+          exitCode,
+          responded: responded(),
+          durationMs: Date.now() - started,
+        });
+        if (exitCode === 0) break;
+      }
+    }
+  }
+
+  /**
+   * The local Lambda Invoke endpoint (POST /2015-03-31/functions/{name}/invocations), for
+   * InvocationType Event only: authorized against the calling function's role, then queued.
+   */
+  private onLambdaInvoke(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+    const answer = (status: number, errorType?: string, message?: string) => {
+      res.writeHead(status, errorType ? { 'content-type': 'application/json', 'x-amzn-errortype': errorType } : {})
+        .end(errorType ? JSON.stringify({ Type: 'User', message }) : undefined);
+    };
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '');
+    const name = match ? decodeURIComponent(match[1]) : '';
+    // A name, or an ARN (arn:aws:lambda:region:account:function:name[:qualifier]).
+    const functionName = name.startsWith('arn:') ? name.split(':')[6] : name;
+    if (req.headers['x-amz-invocation-type'] !== 'Event') {
+      return answer(400, 'InvalidParameterValueException', 'the local Lambda endpoint serves InvocationType Event only');
+    }
+    for (const d of this.deployed.values()) {
+      const r = [...d.resources.values()].find((x) => x.type === 'AWS::Lambda::Function' && x.physicalId === functionName);
+      if (!r) continue;
+      const fn = this.functionFor(d, r.physicalId);
+      const caller = this.running;
+      const role = caller && [...caller.d.resources.values()].find((x) => x.type === 'AWS::IAM::Role' && x.attributes.Arn === caller.fn.roleArn);
+      const decision = role
+        ? authorizerFromTemplate(caller.d.stack.template, role.logicalId, this.context(caller.d))({
+          action: 'lambda:InvokeFunction', resource: String(r.attributes.Arn), account: d.stack.account, region: d.stack.region, context: {},
+        })
+        : { allowed: false, reason: 'no handler process is running' };
+      if (!decision.allowed) return answer(403, 'AccessDeniedException', `not authorized to invoke ${functionName}: ${decision.reason}`);
+      this.asyncQueue.push({ d, fn, payload: JSON.parse(body.toString('utf8') || 'null') });
+      return answer(202);
+    }
+    return answer(404, 'ResourceNotFoundException', `Function not found: ${name}`);
+  }
+
   private runHandler(d: DeployedStack, fn: FunctionInfo, event: unknown, requestId: string): Promise<number | null> {
+    this.running = { d, fn };
     const creds = this.options.drs.credentialsFor(d.stack.account);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -434,6 +521,7 @@ export class LifecycleDriver {
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       ...fn.environment,
       [HandlerEnv.ENDPOINT_URL]: this.options.drs.endpoint,
+      [HandlerEnv.LAMBDA_ENDPOINT_URL]: this.responseBase,
       ...this.options.handlerEnv,
     };
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
@@ -531,8 +619,12 @@ export class LifecycleDriver {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const requestId = (req.url ?? '').slice(1);
       const body = Buffer.concat(chunks);
+      if (req.method === 'POST' && (req.url ?? '').startsWith('/2015-03-31/functions/')) {
+        this.onLambdaInvoke(req, res, body);
+        return;
+      }
+      const requestId = (req.url ?? '').slice(1);
       const deliver = this.responses.get(requestId);
       if (req.method !== 'PUT' || !deliver) {
         res.writeHead(404).end();
