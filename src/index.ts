@@ -5,3 +5,4 @@ export * from './constructs/cross-account-roles';
 export * from './constructs/monitoring';
 export * from './constructs/server-selector';
 export * from './constructs/staging-account-extension';
+export * from './constructs/staging-trust-stack-set';

@@ -1,0 +1,188 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Annotations, App, Aspects, IAspect, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations as AnnotationsAssert, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+import { StackSetCallAs, StagingAccountTrust, StagingTrustStackSet, StagingTrustStackSetProps } from '../../src';
+
+const TARGET = '222222222222';
+const OU = 'ou-ab12-cdef3456';
+
+const MANAGEMENT_ENV = { account: '999999999999', region: 'eu-west-1' };
+
+function managementStack(env: { account: string; region: string } | undefined = MANAGEMENT_ENV): Stack {
+  return new Stack(new App(), 'Management', { env });
+}
+
+function stackSetOf(stack: Stack): Record<string, any> {
+  const resources = Template.fromStack(stack).findResources('AWS::CloudFormation::StackSet');
+  expect(Object.keys(resources)).toHaveLength(1);
+  return Object.values(resources)[0].Properties;
+}
+
+function build(props: Partial<StagingTrustStackSetProps> = {}, stack = managementStack()): StagingTrustStackSet {
+  return new StagingTrustStackSet(stack, 'StagingTrust', { targetAccounts: [TARGET], organizationalUnitIds: [OU], ...props });
+}
+
+describe('StagingTrustStackSet', () => {
+  test('a service-managed StackSet that deploys to the OUs automatically, in the stack\'s Region', () => {
+    const set = build();
+    const props = stackSetOf(Stack.of(set));
+    expect(props).toEqual({
+      StackSetName: 'Management-StagingTrust-EEAF0F35',
+      Description: `DRS staging-account trust for target accounts ${TARGET} (cdk-drs-multi-account)`,
+      PermissionModel: 'SERVICE_MANAGED',
+      CallAs: 'SELF',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      ManagedExecution: { Active: true },
+      OperationPreferences: { MaxConcurrentPercentage: 100, FailureTolerancePercentage: 0 },
+      StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: [OU] }, Regions: ['eu-west-1'] }],
+      TemplateBody: set.templateBody,
+    });
+    expect(set.stackSetName).toBe('Management-StagingTrust-EEAF0F35');
+    expect(Stack.of(set).resolve(set.stackSetId)).toEqual({ 'Fn::GetAtt': [Stack.of(set).getLogicalId(set.stackSet), 'StackSetId'] });
+  });
+
+  test('the template is exactly what StagingAccountTrust synthesizes, without bootstrap parameters or metadata', () => {
+    const set = build({ targetAccounts: [TARGET, '333333333333'] });
+    const body = JSON.parse(set.templateBody);
+
+    const plain = new Stack(new App(), 'DrsStagingAccountTrust');
+    new StagingAccountTrust(plain, 'Trust', { targetAccounts: [TARGET, '333333333333'] });
+    expect(body).toEqual({
+      Description: 'DRS staging-account trust (cdk-drs-multi-account, deployed by a StackSet)',
+      Resources: Template.fromStack(plain).toJSON().Resources,
+    });
+    expect(Object.values<any>(body.Resources).map((r) => r.Properties.RoleName))
+      .toEqual([`DRSStagingAccountRole_${TARGET}`, 'DRSStagingAccountRole_333333333333']);
+    // Compact JSON: the size limit counts every byte.
+    expect(set.templateBody).not.toContain('\n');
+  });
+
+  test('path and version metadata stay out of the template even when the CDK CLI asks for them', () => {
+    const saved = process.env.CDK_CONTEXT_JSON;
+    process.env.CDK_CONTEXT_JSON = JSON.stringify({ 'aws:cdk:enable-path-metadata': true, 'aws:cdk:version-reporting': true });
+    try {
+      const body = JSON.parse(build().templateBody);
+      expect(Object.keys(body).sort()).toEqual(['Description', 'Resources']);
+      for (const resource of Object.values<any>(body.Resources)) expect(resource.Metadata).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.CDK_CONTEXT_JSON;
+      else process.env.CDK_CONTEXT_JSON = saved;
+    }
+  });
+
+  test('options: delegated administrator, Region, name, retention, concurrency', () => {
+    const set = build({
+      callAs: StackSetCallAs.DELEGATED_ADMIN,
+      region: 'us-west-2',
+      stackSetName: 'drs-staging-trust',
+      retainStacksOnAccountRemoval: true,
+      maxConcurrentPercentage: 25,
+      failureTolerancePercentage: 10,
+      organizationalUnitIds: ['r-ab12', 'ou-ab12-00000000'],
+    });
+    expect(stackSetOf(Stack.of(set))).toMatchObject({
+      StackSetName: 'drs-staging-trust',
+      CallAs: 'DELEGATED_ADMIN',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: true },
+      OperationPreferences: { MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10 },
+      StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: ['r-ab12', 'ou-ab12-00000000'] }, Regions: ['us-west-2'] }],
+    });
+  });
+
+  test('an environment-agnostic stack deploys the instances in its own Region', () => {
+    const set = build({}, new Stack(new App(), 'Management'));
+    expect(stackSetOf(Stack.of(set)).StackInstancesGroup[0].Regions).toEqual([{ Ref: 'AWS::Region' }]);
+  });
+
+  test('many target accounts are counted in the description (at most 1024 characters)', () => {
+    const targets = Array.from({ length: 11 }, (_, i) => String(300000000000 + i));
+    expect(stackSetOf(Stack.of(build({ targetAccounts: targets }))).Description)
+      .toBe('DRS staging-account trust for 11 target accounts (cdk-drs-multi-account)');
+  });
+
+  test('the template is synthesized in a temporary directory that is removed, never in the CLI\'s outdir', () => {
+    const stack = managementStack();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-set-test-'));
+    const saved = process.env.CDK_OUTDIR;
+    process.env.CDK_OUTDIR = path.join(tmp, 'cli-outdir');
+    const outdirs: string[] = [];
+    const original = App.prototype.synth;
+    const spy = jest.spyOn(App.prototype, 'synth').mockImplementation(function (this: App, options) {
+      outdirs.push(this.outdir);
+      return original.call(this, options);
+    });
+    try {
+      build({}, stack);
+      expect(outdirs).toHaveLength(1);
+      expect(path.dirname(outdirs[0])).toBe(os.tmpdir());
+      expect(path.basename(outdirs[0])).toMatch(/^cdk-drs-stack-set-/);
+      expect(fs.existsSync(outdirs[0])).toBe(false);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      if (saved === undefined) delete process.env.CDK_OUTDIR;
+      else process.env.CDK_OUTDIR = saved;
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test('warnings and errors of the trust template are reported on the StackSet', () => {
+    // A stand-in for whatever StagingAccountTrust may warn about: an aspect on every new App.
+    class Warn implements IAspect {
+      visit(node: IConstruct): void {
+        if (node instanceof iam.Role) {
+          Annotations.of(node).addWarningV2('test:warning', 'role warning');
+          Annotations.of(node).addError('role error');
+        }
+      }
+    }
+    const stack = managementStack();
+    const original = App.prototype.synth;
+    const spy = jest.spyOn(App.prototype, 'synth').mockImplementation(function (this: App, options) {
+      if (this.node.tryFindChild('DrsStagingAccountTrust')) Aspects.of(this).add(new Warn());
+      return original.call(this, options);
+    });
+    try {
+      build({}, stack);
+    } finally {
+      spy.mockRestore();
+    }
+    const annotations = AnnotationsAssert.fromStack(stack);
+    annotations.hasWarning('/Management/StagingTrust', Match.stringLikeRegexp('role warning'));
+    annotations.hasError('/Management/StagingTrust', Match.stringLikeRegexp('role error'));
+  });
+
+  test('a template above 51,200 bytes fails at synth and says what to do', () => {
+    const targets = (n: number) => Array.from({ length: n }, (_, i) => String(300000000000 + i));
+    const set = build({ targetAccounts: targets(60) });
+    expect(Buffer.byteLength(set.templateBody)).toBeLessThanOrEqual(51_200);
+    expect(() => build({ targetAccounts: targets(70) }))
+      .toThrow(/^StagingTrustStackSet Management\/StagingTrust: the trust template for 70 target accounts is \d+ bytes, more than the 51200 bytes .* split targetAccounts across several StagingTrustStackSets$/);
+  });
+
+  test.each([
+    [{ organizationalUnitIds: [] }, 'organizationalUnitIds must list at least one OU id or the root id'],
+    [{ organizationalUnitIds: ['ou-AB12-cdef3456'] }, "organizationalUnitIds[0] must be an OU id like ou-ab12-cdef3456 or a root id like r-ab12, got 'ou-AB12-cdef3456'"],
+    [{ organizationalUnitIds: ['123456789012'] }, "organizationalUnitIds[0] must be an OU id like ou-ab12-cdef3456 or a root id like r-ab12, got '123456789012'"],
+    [{ organizationalUnitIds: [OU, OU] }, `organizationalUnitIds lists '${OU}' more than once`],
+    [{ region: 'us-east' }, "region must be an AWS Region like us-east-1, got 'us-east'"],
+    [{ stackSetName: '1-trust' }, "stackSetName must start with a letter and contain only letters, digits and hyphens (at most 128), got '1-trust'"],
+    [{ stackSetName: 'a'.repeat(129) }, 'stackSetName must start with a letter'],
+    [{ maxConcurrentPercentage: 0 }, 'maxConcurrentPercentage must be a whole number from 1 to 100, got 0'],
+    [{ failureTolerancePercentage: 100.5 }, 'failureTolerancePercentage must be a whole number from 0 to 100, got 100.5'],
+    [{ targetAccounts: ['2222'] }, "targetAccounts[0] must be a 12-digit AWS account id, got '2222'"],
+    [{ targetAccounts: [] }, 'targetAccounts must list at least one account'],
+    [{ targetAccounts: [Lazy.string({ produce: () => TARGET })] }, 'targetAccounts must be known at synth'],
+  ])('rejects %j at synth', (props, message) => {
+    expect(() => build(props)).toThrow(`StagingTrustStackSet Management/StagingTrust: ${message}`);
+  });
+
+  test.each(['us-gov-west-1', 'cn-northwest-1', 'ap-southeast-5', 'us-isob-east-1'])('accepts the Region %s', (region) => {
+    expect(stackSetOf(Stack.of(build({ region }))).StackInstancesGroup[0].Regions).toEqual([region]);
+  });
+});
