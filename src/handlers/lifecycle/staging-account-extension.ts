@@ -125,6 +125,9 @@ const SYSTEMIC = new Set(['AccessDeniedException', 'UninitializedAccountExceptio
 const statusOf = (s: SourceServer) => s.stagingArea?.status;
 const hostnameOf = (s: SourceServer) => s.sourceProperties?.identificationHints?.hostname;
 
+/** A read that could not finish in this invocation: the next one reads again. */
+class OutOfTime extends Error {}
+
 /** DRS calls of one invocation: retries end at the invocation's work deadline. */
 class Session {
   readonly log: Logger;
@@ -155,6 +158,21 @@ class Session {
     return retrying(this.callOptions, operation)(fn);
   }
 
+  /**
+   * A read, retried until the invocation's hard deadline (past the work deadline: the counts at
+   * the end need it). Retries cut short by that deadline hand over to the next invocation.
+   */
+  private async read<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await retrying(this.options, operation)(fn);
+    } catch (err) {
+      if (err instanceof RetriesExhaustedError && isRetryable(err.cause) && /no time left before the deadline\)$/.test(err.message)) {
+        throw new OutOfTime(`${operation} ran out of time (${err.message})`);
+      }
+      throw err;
+    }
+  }
+
   where(): string {
     return `account ${this.options.account} region ${this.options.region}`;
   }
@@ -162,9 +180,10 @@ class Session {
   /** Every server in this account extended from the staging account (all pages). */
   async describeExtended(): Promise<SourceServer[]> {
     try {
-      return await collectPages((nextToken) => this.call('DescribeSourceServers', () => this.client.send(
+      return await collectPages((nextToken) => this.read('DescribeSourceServers', () => this.client.send(
         new DescribeSourceServersCommand({ filters: { stagingAccountIDs: [this.stagingAccountId] }, nextToken }))));
     } catch (err) {
+      if (err instanceof OutOfTime) throw err;
       throw drsFailure(err, { operation: 'DescribeSourceServers', account: this.options.account, region: this.options.region });
     }
   }
@@ -172,9 +191,10 @@ class Session {
   /** The staging account's servers that can still be extended into this account (all pages). */
   async listExtensible(): Promise<StagingSourceServer[]> {
     try {
-      return await collectPages((nextToken) => this.call('ListExtensibleSourceServers', () => this.client.send(
+      return await collectPages((nextToken) => this.read('ListExtensibleSourceServers', () => this.client.send(
         new ListExtensibleSourceServersCommand({ stagingAccountID: this.stagingAccountId, maxResults: 300, nextToken }))));
     } catch (err) {
+      if (err instanceof OutOfTime) throw err;
       const name = errorName(err);
       const said = (err as Error)?.message ? ` (DRS said: ${(err as Error).message})` : '';
       if (name === 'AccessDeniedException') {
@@ -347,10 +367,21 @@ function performer(session: Session, request: ReconcileRequest, counts: { extend
 export async function reconcileStagingAccount(
   client: DrsClient, request: ReconcileRequest, options: LifecycleOptions, settings: ReconcileSettings = {},
 ): Promise<ReconcileResult> {
+  const counts = { extended: request.progress.extended, pruned: request.progress.pruned };
+  try {
+    return await reconcileOnce(client, request, options, settings, counts);
+  } catch (err) {
+    if (!(err instanceof OutOfTime)) throw err;
+    return { kind: 'continue', progress: { ...request.progress, ...counts }, why: err.message };
+  }
+}
+
+async function reconcileOnce(
+  client: DrsClient, request: ReconcileRequest, options: LifecycleOptions, settings: ReconcileSettings, counts: { extended: number; pruned: number },
+): Promise<ReconcileResult> {
   const { props, owner } = request;
   const session = new Session(client, options, props.stagingAccountId, request.progress, settings);
   const { log } = session;
-  const counts = { extended: request.progress.extended, pruned: request.progress.pruned };
   const progress = (): Continuation => ({ ...request.progress, ...counts });
 
   const extended = await session.describeExtended();
@@ -456,6 +487,17 @@ export interface RemoveRequest {
  */
 export async function removeOwnedServers(
   client: DrsClient, request: RemoveRequest, options: LifecycleOptions, settings: ReconcileSettings = {},
+): Promise<ReconcileResult> {
+  try {
+    return await removeOnce(client, request, options, settings);
+  } catch (err) {
+    if (!(err instanceof OutOfTime)) throw err;
+    return { kind: 'continue', progress: request.progress, why: err.message };
+  }
+}
+
+async function removeOnce(
+  client: DrsClient, request: RemoveRequest, options: LifecycleOptions, settings: ReconcileSettings,
 ): Promise<ReconcileResult> {
   const session = new Session(client, options, request.stagingAccountId, request.progress, settings);
   const counts = { extended: request.progress.extended, pruned: request.progress.pruned };

@@ -365,6 +365,30 @@ describe('continuation', () => {
     expect(invoked).toHaveLength(1);
   });
 
+  test('a read throttled past the invocation\'s deadline hands over instead of failing', async () => {
+    fake.addStaging(3);
+    let throttle = false;
+    fake.before = (op) => {
+      if (op === 'CreateExtendedSourceServer') throttle = true;
+      if (op === 'DescribeSourceServers' && throttle) throw errors.throttling('5');
+    };
+    const retry = { baseDelayMs: 100, random: () => 0.5, deadline: clock.t + 2_000 };
+    const outcome = await run(event(), {}, { retry });
+    expect(outcome).toMatchObject({ continued: true });
+    expect(logs.find((l) => l.message === 'continuing in a new invocation')).toMatchObject({
+      why: expect.stringContaining('DescribeSourceServers ran out of time'), invocation: 2, extended: 3,
+    });
+    fake.before = () => {};
+    const final = await run(invoked[0].payload);
+    expect(final.data).toMatchObject({ ServerCount: '3', ExtendedCount: '3' });
+  });
+
+  test('a read that keeps being throttled with time left fails with the throttling explanation', async () => {
+    fake.before = (op) => { if (op === 'DescribeSourceServers') throw errors.throttling(); };
+    const err = await failure(run(event(), {}, { retry: { maxAttempts: 2, baseDelayMs: 10, random: () => 0.5 } }));
+    expect(err.message).toMatch(/^DRS kept throttling DescribeSourceServers in account 222222222222 region us-east-1 and the handler gave up after 2 attempt/);
+  });
+
   test('gives up, FAILED with the progress, once the request has used its total budget', async () => {
     fake.addStaging(4);
     slowCalls(1_000);
