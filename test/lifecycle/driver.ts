@@ -184,6 +184,16 @@ export class LifecycleDriver {
     return this.deployed.has(stackName);
   }
 
+  /**
+   * Overwrites the physical id CloudFormation holds for a deployed resource, as if it had recorded
+   * another (tests of what a handler does when handed someone else's resource).
+   */
+  setPhysicalId(stackName: string, logicalId: string, physicalId: string): void {
+    const r = this.deployed.get(stackName)?.resources.get(logicalId);
+    if (!r) throw new Error(`no resource ${logicalId} in deployed stack ${stackName}`);
+    r.physicalId = physicalId;
+  }
+
   /** Creates the stack, or updates it when it is already deployed. */
   async deploy(stack: AssemblyStack): Promise<OperationResult> {
     const existing = this.deployed.get(stack.stackName);
