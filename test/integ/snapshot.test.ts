@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compareAssemblies, integTests, snapshotDir, verifySnapshot } from './snapshot';
+import { compareAssemblies, integTests, snapshotDir, synthesize, verifySnapshot } from './snapshot';
 
 const FIX = 'run `npx projen integ:snapshot` and commit test/integ if the change is intended';
 
@@ -42,6 +42,29 @@ describe('integ test snapshots', () => {
       ['{"$Exact":"111111111111"}', true],
     ]);
   });
+});
+
+test('a real run takes the accounts, Region and server from DRS_INTEG_* variables', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'integ-real-'));
+  try {
+    synthesize(path.join(__dirname, 'integ.multi-account.ts'), outdir, {
+      DRS_INTEG_STAGING_ACCOUNT: '111122223333',
+      DRS_INTEG_TARGET_ACCOUNT: '444455556666',
+      DRS_INTEG_REGION: 'eu-west-1',
+      DRS_INTEG_SOURCE_SERVER_ID: 's-0000000000000000a',
+    });
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+    expect(manifest.artifacts.DrsIntegStaging.environment).toBe('aws://111122223333/eu-west-1');
+    expect(manifest.artifacts.DrsIntegTarget.environment).toBe('aws://444455556666/eu-west-1');
+    expect(manifest.artifacts.DrsIntegAssertions.environment).toBe('aws://444455556666/eu-west-1');
+    const target = fs.readFileSync(path.join(outdir, 'DrsIntegTarget.template.json'), 'utf8');
+    expect(target).toContain('"StagingSourceServerArn": "arn:aws:drs:eu-west-1:111122223333:source-server/s-0000000000000000a"');
+    const staging = fs.readFileSync(path.join(outdir, 'DrsIntegStaging.template.json'), 'utf8');
+    expect(staging).toContain('DRSStagingAccountRole_444455556666');
+    expect(process.env.DRS_INTEG_STAGING_ACCOUNT).toBeUndefined();
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 });
 
 describe('compareAssemblies', () => {

@@ -26,20 +26,28 @@ export function snapshotDir(testFile: string): string {
 
 /**
  * Runs an integ app in this process, writing its cloud assembly to `outdir`. DRS_INTEG_* settings
- * and CDK context from the environment are hidden, so the result depends on the code only.
+ * and CDK context from the environment are hidden, so the result depends on the code only (and
+ * on `env`, variables set for this run).
  */
-export function synthesize(testFile: string, outdir: string): void {
+export function synthesize(testFile: string, outdir: string, env: Record<string, string> = {}): void {
   const saved = { ...process.env };
   for (const key of Object.keys(process.env)) {
     if (key.startsWith('DRS_INTEG_') || key === 'CDK_CONTEXT_JSON') delete process.env[key];
   }
+  Object.assign(process.env, env);
   process.env.CDK_OUTDIR = outdir;
   try {
+    // The app synthesizes when loaded, as under integ-runner or the CDK CLI; load it afresh each
+    // time (under jest, whose module registry ignores require.cache, in an isolated registry).
     const resolved = require.resolve(testFile);
-    delete require.cache[resolved];
-    // The app synthesizes when loaded, as under integ-runner or the CDK CLI.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(resolved);
+    const load = () => require(resolved);
+    if (typeof jest !== 'undefined') {
+      jest.isolateModules(load);
+    } else {
+      delete require.cache[resolved];
+      load();
+    }
   } finally {
     for (const key of Object.keys(process.env)) {
       if (!(key in saved)) delete process.env[key];
