@@ -145,9 +145,10 @@ describe('IAM refuses on its own', () => {
       await refusal(handler, new UntagResourceCommand({ resourceArn: server.arn, tagKeys: [OwnerTags.STACK_ID] }));
     }
     // The stack's own server cannot be re-pointed at another stack or lose its owner tags either.
-    expect(await refusal(handler, new TagResourceCommand({ resourceArn: String(owned.SourceServerArn), tags: { [OwnerTags.STACK_ID]: FORGED_STACK_ID } })))
+    const ownedArn = String(owned.SourceServerArn);
+    expect(await refusal(handler, new TagResourceCommand({ resourceArn: ownedArn, tags: { [OwnerTags.STACK_ID]: FORGED_STACK_ID } })))
       .toContain("statement 'KeepOwnerTagsFromCreate'");
-    expect(await refusal(handler, new UntagResourceCommand({ resourceArn: String(owned.SourceServerArn), tagKeys: [OwnerTags.LOGICAL_ID] })))
+    expect(await refusal(handler, new UntagResourceCommand({ resourceArn: ownedArn, tagKeys: [OwnerTags.LOGICAL_ID] })))
       .toContain("statement 'NeverRemoveOwnerTags'");
     // Nor create a server that is not born owned by this stack.
     const spare = world.stagingServers[world.stagingServers.length - 1];
