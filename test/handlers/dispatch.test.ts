@@ -139,7 +139,7 @@ describe('handleEvent', () => {
   test('unknown resource type: FAILED with a clear reason; its rollback Delete succeeds', async () => {
     const created = await handleEvent(event({ ResourceType: 'Custom::Nope' }), context(), deps());
     expect(created.status).toBe('FAILED');
-    expect(created.reason).toBe("unsupported resource type 'Custom::Nope': this handler serves Custom::DrsExtendedSourceServer, Custom::DrsServiceInitialization; " +
+    expect(created.reason).toBe("unsupported resource type 'Custom::Nope': this handler serves Custom::DrsExtendedSourceServer, Custom::DrsServiceInitialization, Custom::DrsStagingAccountExtension; " +
       'check that the construct library and its handler asset are the same version');
     const deleted = await handleEvent(event({ ResourceType: 'Custom::Nope', RequestType: 'Delete', PhysicalResourceId: created.physicalResourceId }), context(), deps());
     expect(deleted.status).toBe('SUCCESS');

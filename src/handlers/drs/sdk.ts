@@ -10,7 +10,8 @@ export {
   DisconnectSourceServerCommand,
   DrsClient,
   InitializeServiceCommand,
+  ListExtensibleSourceServersCommand,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-drs';
-export type { DescribeSourceServersRequestFilters, DrsClientConfig, SourceServer } from '@aws-sdk/client-drs';
+export type { DescribeSourceServersRequestFilters, DrsClientConfig, SourceServer, StagingSourceServer } from '@aws-sdk/client-drs';

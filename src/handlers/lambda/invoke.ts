@@ -2,7 +2,6 @@
  * Asynchronous self-invocation: a long reconciliation hands the rest of its work to a fresh
  * invocation of the same function instead of running into Lambda's 15-minute limit.
  */
-// eslint-disable-next-line import/no-extraneous-dependencies
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HandlerEnv } from '../../contract';
 import type { Env } from '../drs/client';

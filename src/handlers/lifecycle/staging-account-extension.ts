@@ -8,8 +8,6 @@
  * carried: each invocation re-reads DRS (describe + list), so a lost or repeated invocation is
  * harmless.
  */
-// eslint-disable-next-line import/no-extraneous-dependencies
-import { ListExtensibleSourceServersCommand, StagingSourceServer } from '@aws-sdk/client-drs';
 import {
   OwnerTags,
   RECONCILE_REQUEST_TYPE,
@@ -29,7 +27,9 @@ import {
   DescribeSourceServersCommand,
   DisconnectSourceServerCommand,
   DrsClient,
+  ListExtensibleSourceServersCommand,
   SourceServer,
+  StagingSourceServer,
   TagResourceCommand,
   UntagResourceCommand,
 } from '../drs/sdk';
