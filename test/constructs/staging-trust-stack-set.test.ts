@@ -5,7 +5,9 @@ import { Annotations, App, Aspects, IAspect, Lazy, Stack } from 'aws-cdk-lib';
 import { Annotations as AnnotationsAssert, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { StackSetCallAs, StagingAccountTrust, StagingTrustStackSet, StagingTrustStackSetProps } from '../../src';
+import {
+  ReplicationEbsEncryption, StackSetCallAs, StagingAccountTrust, StagingTrustStackSet, StagingTrustStackSetProps,
+} from '../../src';
 
 const TARGET = '222222222222';
 const OU = 'ou-ab12-cdef3456';
@@ -155,6 +157,18 @@ describe('StagingTrustStackSet', () => {
     const annotations = AnnotationsAssert.fromStack(stack);
     annotations.hasWarning('/Management/StagingTrust', Match.stringLikeRegexp('role warning'));
     annotations.hasError('/Management/StagingTrust', Match.stringLikeRegexp('role error'));
+  });
+
+  test('StagingAccountTrust\'s options pass through: its warnings reach the app, its extra roles the template', () => {
+    const set = build({ replicationEbsEncryption: ReplicationEbsEncryption.DEFAULT, failbackAndRightSizingRoles: true });
+    AnnotationsAssert.fromStack(Stack.of(set)).hasWarning('/Management/StagingTrust',
+      Match.stringLikeRegexp('replicationEbsEncryption is DEFAULT'));
+
+    const plain = new Stack(new App(), 'DrsStagingAccountTrust');
+    new StagingAccountTrust(plain, 'Trust', { targetAccounts: [TARGET], failbackAndRightSizingRoles: true });
+    const body = JSON.parse(set.templateBody);
+    expect(body.Resources).toEqual(Template.fromStack(plain).toJSON().Resources);
+    expect(Object.keys(body.Resources).length).toBeGreaterThan(1);
   });
 
   test('a template above 51,200 bytes fails at synth and says what to do', () => {
