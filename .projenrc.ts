@@ -151,7 +151,17 @@ integDeploy.exec(`cdk deploy --app "${INTEG_APP}" --output cdk.out/integ --all -
 // asset. jsii still compiles them to lib/handlers, where nothing reaches them: keep them out of
 // the package, except the generated function construct that points at the asset.
 project.eslint?.allowDevDeps('src/handlers/**');
-for (const pattern of ['/examples', '/scripts', '/.ci', '/benchmarks', '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*']) {
+// Benchmarks: synthesis and local-DRS figures side by side, written to benchmarks/RESULTS.md.
+project.addTask('benchmark', {
+  description: 'Measure (a) ExtendedSourceServer, (b) StagingAccountExtension and (c) AwsCustomResource side by side',
+  exec: 'ts-node --project test/tsconfig.json benchmarks/run.ts',
+  receiveArgs: true,
+});
+
+for (const pattern of [
+  '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
+  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*',
+]) {
   project.addPackageIgnore(pattern);
 }
 
