@@ -3,9 +3,8 @@ import {
   StagingAccountExtensionResourceProperties,
   validateAccountId,
   validateServerSelector,
-  validateUserTags,
 } from '../contract';
-import { PropertyError } from './properties';
+import { checkPropertyNames, isRecord, PropertyError, requiredString, userTags } from './properties';
 
 export interface StagingAccountExtensionInput {
   readonly stagingAccountId: string;
@@ -19,12 +18,6 @@ export interface StagingAccountExtensionInput {
 
 type Known = keyof StagingAccountExtensionResourceProperties;
 const KNOWN: readonly Known[] = ['StagingAccountId', 'Selector', 'Tags', 'PruneNotMatching', 'FailOnExtensionError', 'ReconcileToken'];
-// CloudFormation adds ServiceToken to every custom resource's properties.
-const ALWAYS_PRESENT = ['ServiceToken'];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** CloudFormation passes booleans as strings; the schedule's payload may keep them as booleans. */
 function flag(name: string, value: unknown, problems: string[]): boolean {
@@ -34,45 +27,25 @@ function flag(name: string, value: unknown, problems: string[]): boolean {
   return false;
 }
 
-/**
- * Parses `Custom::DrsStagingAccountExtension` properties with the contract's validators.
- * Unknown properties are rejected: the construct and the handler ship together.
- */
+/** Parses `Custom::DrsStagingAccountExtension` properties with the contract's validators. */
 export function parseStagingAccountExtensionProperties(raw: unknown): StagingAccountExtensionInput {
   if (!isRecord(raw)) throw new PropertyError('ResourceProperties must be an object');
   const problems: string[] = [];
-  for (const key of Object.keys(raw)) {
-    if (!(KNOWN as readonly string[]).includes(key) && !ALWAYS_PRESENT.includes(key)) {
-      problems.push(`unknown property '${key}' (expected ${KNOWN.join(', ')})`);
-    }
-  }
-  const account = raw.StagingAccountId;
-  if (account === undefined || account === '') problems.push('StagingAccountId is required');
-  else if (typeof account !== 'string') problems.push(`StagingAccountId must be a string, got ${JSON.stringify(account)}`);
-  else problems.push(...validateAccountId('StagingAccountId', account));
-
+  checkPropertyNames(raw, KNOWN, problems);
+  const account = requiredString(raw, 'StagingAccountId', validateAccountId, problems);
   if (raw.Selector !== undefined) problems.push(...validateServerSelector('Selector', raw.Selector));
-
-  let tags: Record<string, string> = {};
-  if (raw.Tags !== undefined) {
-    if (!isRecord(raw.Tags)) {
-      problems.push(`Tags must be a map of key to value, got ${JSON.stringify(raw.Tags)}`);
-    } else {
-      tags = raw.Tags as Record<string, string>;
-      problems.push(...validateUserTags('Tags', tags));
-    }
-  }
+  const tags = userTags(raw, problems);
   const pruneNotMatching = flag('PruneNotMatching', raw.PruneNotMatching, problems);
   const failOnExtensionError = flag('FailOnExtensionError', raw.FailOnExtensionError, problems);
   if (raw.ReconcileToken !== undefined && typeof raw.ReconcileToken !== 'string') {
     problems.push(`ReconcileToken must be a string, got ${JSON.stringify(raw.ReconcileToken)}`);
   }
 
-  if (problems.length > 0) throw new PropertyError(`invalid properties: ${problems.join('; ')}`);
+  if (problems.length > 0 || account === undefined) throw new PropertyError(`invalid properties: ${problems.join('; ')}`);
   return {
-    stagingAccountId: account as string,
+    stagingAccountId: account,
     ...(raw.Selector !== undefined ? { selector: raw.Selector as ServerSelectorProperty } : {}),
-    tags: { ...tags },
+    tags,
     pruneNotMatching,
     failOnExtensionError,
   };
