@@ -7,7 +7,7 @@
  *   npx ts-node --project test/tsconfig.json benchmarks/run.ts [--quick] [--full] [--out FILE]
  *
  * --quick  a smoke run (small sizes, one synthesis each) written to .benchmark/RESULTS-quick.md
- * --full   also drive (a) and (c) through the local DRS at 300 and 1000 servers (about half an hour)
+ * --full   also drive (a) and (c) through the local DRS at 300 and 1000 servers (about 27 minutes)
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -131,7 +131,9 @@ function table(header: string[], rows: string[][], textColumns: number): string 
 function report(p: Plan, synth: SynthMetrics[], local: LocalMetrics[], bundles: CodeMetrics[], totalS: number, load: string): string {
   const cpus = os.cpus();
   const machine = `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.release()}, Node ${process.version}`;
-  const command = [COMMAND, ...p.flags].join(' ');
+  const out = path.relative(ROOT, p.out);
+  const defaultOut = p.flags.includes('--quick') ? '.benchmark/RESULTS-quick.md' : 'benchmarks/RESULTS.md';
+  const command = [COMMAND, ...p.flags, ...(out === defaultOut ? [] : ['--out', out])].join(' ');
 
   const synthRows = synth.map((m) => {
     const c = synth.find((x) => x.servers === m.servers && x.variant === 'c');
