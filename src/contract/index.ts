@@ -69,6 +69,12 @@ export const Limits = {
   MAX_TRUSTED_ACCOUNTS: 100,
   MIN_ARN_LENGTH: 20,
   MAX_ARN_LENGTH: 2048,
+  /**
+   * Page size for DescribeSourceServers (the model sets no maximum). Large pages keep the
+   * look-up before each create at one call for up to this many extended servers per staging
+   * account, instead of one call per 100.
+   */
+  DESCRIBE_PAGE_SIZE: 1000,
   /** CloudFormation rejects custom-resource responses above 4096 bytes. */
   MAX_RESPONSE_BYTES: 4096,
 } as const;

@@ -536,7 +536,7 @@ export class LifecycleDriver {
     };
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
     return new Promise((done) => {
-      const child = fork(RUNNER, [], { env, stdio: this.options.showHandlerOutput ? 'inherit' : 'ignore' });
+      const child = fork(RUNNER, [], { execArgv: [], env, stdio: this.options.showHandlerOutput ? 'inherit' : 'ignore' });
       this.current = child;
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('exit', (code) => {

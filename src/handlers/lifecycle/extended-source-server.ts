@@ -1,4 +1,4 @@
-import { ExtendedSourceServerAttributes, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
+import { ExtendedSourceServerAttributes, Limits, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
 import { drsFailure, ErrorContext, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
 import { collectPages } from '../drs/paginate';
 import {
@@ -87,7 +87,7 @@ class Drs {
     const stagingAccountIDs = [props.staging.account];
     try {
       const servers = await collectPages((nextToken) => this.call('DescribeSourceServers', () =>
-        this.client.send(new DescribeSourceServersCommand({ filters: { stagingAccountIDs }, nextToken }))));
+        this.client.send(new DescribeSourceServersCommand({ filters: { stagingAccountIDs }, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken }))));
       return servers.find((s) => s.stagingArea?.stagingSourceServerArn === props.stagingSourceServerArn);
     } catch (err) {
       throw drsFailure(err, this.ctx('DescribeSourceServers', { stagingSourceServerArn: props.stagingSourceServerArn }));

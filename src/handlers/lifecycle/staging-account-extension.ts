@@ -9,6 +9,7 @@
  * harmless.
  */
 import {
+  Limits,
   OwnerTags,
   RECONCILE_REQUEST_TYPE,
   STAGING_ACCOUNT_EXTENSION_ID_PREFIX,
@@ -181,7 +182,9 @@ class Session {
   async describeExtended(): Promise<SourceServer[]> {
     try {
       return await collectPages((nextToken) => this.read('DescribeSourceServers', () => this.client.send(
-        new DescribeSourceServersCommand({ filters: { stagingAccountIDs: [this.stagingAccountId] }, nextToken }))));
+        new DescribeSourceServersCommand({
+          filters: { stagingAccountIDs: [this.stagingAccountId] }, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken,
+        }))));
     } catch (err) {
       if (err instanceof OutOfTime) throw err;
       throw drsFailure(err, { operation: 'DescribeSourceServers', account: this.options.account, region: this.options.region });
