@@ -72,7 +72,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   eslintOptions: {
     dirs: ['src'],
     // Examples, scripts and test support may use dev dependencies (cdk-nag, the DRS client).
-    devdirs: ['test', 'build-tools', 'projenrc', 'examples', 'scripts'],
+    devdirs: ['test', 'build-tools', 'projenrc', 'examples', 'scripts', 'benchmarks'],
   },
 
   jestOptions: {
@@ -87,6 +87,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // Examples and test support are type-checked and linted with the tests.
 project.tsconfigDev.addInclude('../examples/**/*.ts');
 project.tsconfigDev.addInclude('../scripts/**/*.ts');
+project.tsconfigDev.addInclude('../benchmarks/**/*.ts');
 
 // projen's lambda bundling has no minify option: rewrite each bundle task with it.
 for (const task of project.tasks.all) {
