@@ -1,19 +1,13 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildExampleApp } from '../../examples/basic/app-builder';
+import { tmpOutdirs } from '../support/tmp-outdir';
 
-const outdirs: string[] = [];
-function tmpOutdir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drs-example-'));
-  outdirs.push(dir);
-  return dir;
-}
-afterAll(() => outdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tmpOutdir = tmpOutdirs('drs-example-');
 
 /** The shape of `validation-report.json` (aws-cdk-lib >= 2.262). */
 interface Report {

@@ -1,16 +1,10 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildExampleApp } from '../../examples/organization/app-builder';
+import { tmpOutdirs } from '../support/tmp-outdir';
 
-const outdirs: string[] = [];
-function tmpOutdir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drs-org-example-'));
-  outdirs.push(dir);
-  return dir;
-}
-afterAll(() => outdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tmpOutdir = tmpOutdirs('drs-org-example-');
 
 const STAGING = ['111111111111', '333333333333', '444444444444'];
 

@@ -1,18 +1,12 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildExampleApp } from '../../examples/operations/app-builder';
+import { tmpOutdirs } from '../support/tmp-outdir';
 
-const outdirs: string[] = [];
-function tmpOutdir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drs-operations-'));
-  outdirs.push(dir);
-  return dir;
-}
-afterAll(() => outdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tmpOutdir = tmpOutdirs('drs-operations-');
 
 describe('operations example', () => {
   test('staging: initialization, trust with failback roles, a rotated replication key the target account may use', () => {
