@@ -37,6 +37,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Not @aws-cdk/integ-runner: its newest (2.197.10) cannot read the cloud-assembly schema 54
     // that aws-cdk-lib 2.262 writes; test/integ/snapshot.ts does its snapshot step instead.
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    // Bundled: the handler reads a resource's resolved Metadata (reconcile schedule) and checks
+    // whether a resource still exists in its stack.
+    '@aws-sdk/client-cloudformation@3.523.0',
+    // Model-based lifecycle tests: generated stack histories.
+    'fast-check@^4.10.2',
+    '@fast-check/jest@^2.3.0',
+    // A States Language interpreter: the drill state machine the construct synthesizes runs in tests.
+    'aws-local-stepfunctions@^3.0.0',
+    // The CDK CLI, pinned: it reads the cloud-assembly schema that the supported aws-cdk-lib versions write.
+    'aws-cdk@2.1148.1',
   ],
 
   // Semantic versioning, 0.x while the API settles: `npx projen release` bumps the version from
