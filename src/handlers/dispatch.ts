@@ -10,6 +10,7 @@ import {
   updateExtendedSourceServer,
 } from './lifecycle/extended-source-server';
 import { LifecycleOptions, ResourceOutcome } from './lifecycle/options';
+import { NothingCreatedError, StackResources, StackView } from './lifecycle/ownership';
 import { deleteServiceInitialization, initializeService } from './lifecycle/service-initialization';
 import { isContinued, isReconcileRequest, stagingAccountExtension } from './lifecycle/staging-account-extension';
 import { jsonLogger, Logger } from './log';
@@ -32,10 +33,18 @@ export interface HandlerDeps {
   readonly write?: (line: string) => void;
   /** Sends the response body to ResponseURL. @default an http(s) PUT */
   readonly put?: PutFunction;
+  /** Reads the resources of the handler's own stack (ownership across renames). @default unknown */
+  readonly stackResources?: StackResources;
 }
 
 /** Prefix of the physical id sent with a failed Create: the Delete handlers know it means "nothing". */
 export const FAILED_CREATE_PREFIX = 'failed-create:';
+/**
+ * Prefix of the physical id of a Create that failed before anything could exist (invalid
+ * properties, DRS not initialized, access denied before or on the create, a refused claim): its
+ * Delete succeeds without any call, so a rollback cannot wedge on the error that failed the Create.
+ */
+export const FAILED_CREATE_NOTHING_PREFIX = `${FAILED_CREATE_PREFIX}none:`;
 
 const DEFAULT_POLL_INTERVAL_MS = 10_000;
 /** Lambda's maximum, for contexts without getRemainingTimeInMillis (local runs). */
@@ -99,9 +108,10 @@ function ownerOf(event: CloudFormationEvent): Owner {
 async function extendedSourceServer(event: CloudFormationEvent, deps: HandlerDeps, options: LifecycleOptions): Promise<ResourceOutcome> {
   const owner = ownerOf(event);
   const physicalResourceId = event.PhysicalResourceId ?? '';
+  const stack = new StackView(deps.stackResources, event.StackId, options.log);
   switch (event.RequestType) {
     case 'Create':
-      return createExtendedSourceServer(deps.client, { owner, props: parseExtendedSourceServerProperties(event.ResourceProperties) }, options);
+      return createExtendedSourceServer(deps.client, { owner, stack, props: parseExtendedSourceServerProperties(event.ResourceProperties) }, options);
     case 'Update': {
       const props = parseExtendedSourceServerProperties(event.ResourceProperties);
       let oldProps;
@@ -110,10 +120,10 @@ async function extendedSourceServer(event: CloudFormationEvent, deps: HandlerDep
       } catch (err) {
         options.log?.('old properties do not parse; comparing with the server instead', { error: (err as Error).message });
       }
-      return updateExtendedSourceServer(deps.client, { owner, props, oldProps, physicalResourceId }, options);
+      return updateExtendedSourceServer(deps.client, { owner, stack, props, oldProps, physicalResourceId }, options);
     }
     case 'Delete':
-      return deleteExtendedSourceServer(deps.client, { owner, physicalResourceId, props: tryParse(event.ResourceProperties) }, options);
+      return deleteExtendedSourceServer(deps.client, { owner, stack, physicalResourceId, props: tryParse(event.ResourceProperties) }, options);
   }
 }
 
@@ -157,6 +167,10 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
     : event.PhysicalResourceId ?? `${FAILED_CREATE_PREFIX}${event.RequestId}`;
   log('request received', { physicalResourceId: event.PhysicalResourceId ?? null, properties: event.ResourceProperties });
 
+  if (event.RequestType === 'Delete' && fallbackId.startsWith(FAILED_CREATE_NOTHING_PREFIX)) {
+    log('nothing to delete: the create failed before anything could exist', { physicalResourceId: fallbackId });
+    return { status: 'SUCCESS', physicalResourceId: fallbackId };
+  }
   const lifecycle = LIFECYCLES[event.ResourceType];
   if (!lifecycle) {
     if (event.RequestType === 'Delete' && fallbackId.startsWith(FAILED_CREATE_PREFIX)) {
@@ -175,9 +189,12 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
     return { status: 'SUCCESS', physicalResourceId: outcome.physicalResourceId, data: outcome.data };
   } catch (err) {
     const reason = failureMessage(err);
-    const physicalResourceId = event.RequestType === 'Create' && err instanceof HandlerError && err.physicalResourceId
-      ? err.physicalResourceId
-      : fallbackId;
+    const nothing = err instanceof NothingCreatedError || err instanceof PropertyError;
+    const physicalResourceId = event.RequestType !== 'Create'
+      ? fallbackId
+      : err instanceof HandlerError && err.physicalResourceId
+        ? err.physicalResourceId
+        : nothing ? `${FAILED_CREATE_NOTHING_PREFIX}${event.RequestId}` : fallbackId;
     log('failed', { reason, physicalResourceId, error: (err as Error)?.name });
     return { status: 'FAILED', physicalResourceId, reason };
   }
