@@ -5,9 +5,9 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { answerCloudFormationQuery, RecordedEvent, StackViews } from './cloudformation-endpoint';
 import { createCloudFormationClient } from '../../src/handlers/cloudformation/client';
 import { describeStackResource, listStackResources } from '../../src/handlers/cloudformation/stack-resources';
-import { answerCloudFormationQuery, RecordedEvent, StackViews } from './cloudformation-endpoint';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:222222222222:stack/Target/11111111-2222-3333-4444-555555555555';
 const views = new StackViews();
@@ -62,8 +62,11 @@ test('serves status, physical id and resolved Metadata; pages the resource list'
   }
   const c = client();
   await expect(describeStackResource(c, STACK_ID, 'Ext')).resolves.toEqual({
-    exists: true, status: 'CREATE_COMPLETE', physicalId: 'drs-staging-account:111111111111',
-    type: 'Custom::DrsStagingAccountExtension', metadata: { Reconcile: { Tags: { a: 'x&<y>' } } },
+    exists: true,
+    status: 'CREATE_COMPLETE',
+    physicalId: 'drs-staging-account:111111111111',
+    type: 'Custom::DrsStagingAccountExtension',
+    metadata: { Reconcile: { Tags: { a: 'x&<y>' } } },
   });
   const rows = await listStackResources(c, STACK_ID);
   expect(rows.map((r) => r.logicalId)).toEqual(['Ext', 'Role', 'Fn']);

@@ -3,9 +3,7 @@ import { drsFailure, ErrorContext, HandlerError, isDefaultEbsKeyError, isNotFoun
 import { collectPages } from '../drs/paginate';
 import {
   CreateExtendedSourceServerCommand,
-  DeleteSourceServerCommand,
   DescribeSourceServersCommand,
-  DisconnectSourceServerCommand,
   DrsClient,
   SourceServer,
   TagResourceCommand,
@@ -14,6 +12,7 @@ import {
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import { removeSourceServer } from './removal';
 
 /** The custom resource that owns a server: recorded in the server's owner tags. */
 export interface Owner {
@@ -94,39 +93,19 @@ class Drs {
     }
   }
 
-  /**
-   * Disconnects (unless already disconnected) and deletes a server. Gone at any step counts as
-   * done. A recovery instance blocks both, so it is reported before trying.
-   */
+  /** Disconnects when needed and deletes a server (see removal.ts). */
   async remove(server: SourceServer): Promise<void> {
-    const sourceServerId = server.sourceServerID!;
-    if (server.recoveryInstanceId) {
-      throw new HandlerError(
-        `server ${sourceServerId} in account ${this.options.account} region ${this.options.region} has recovery instance ${server.recoveryInstanceId}: ` +
-        'terminate it (TerminateRecoveryInstances) or disconnect it, then retry the delete, or set removalPolicy RETAIN');
-    }
-    if (server.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
-      const gone = await this.tolerateNotFound('DisconnectSourceServer', sourceServerId, () =>
-        this.client.send(new DisconnectSourceServerCommand({ sourceServerID: sourceServerId })));
-      if (gone) return;
-    }
-    await this.tolerateNotFound('DeleteSourceServer', sourceServerId, () =>
-      this.client.send(new DeleteSourceServerCommand({ sourceServerID: sourceServerId })));
-    this.log('deleted source server', { sourceServerId });
-  }
-
-  /** Returns true when the server turned out to be gone. */
-  private async tolerateNotFound(operation: string, sourceServerId: string, fn: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.call(operation, fn);
-      return false;
-    } catch (err) {
-      if (isNotFound(err)) {
-        this.log('source server already gone', { operation, sourceServerId });
-        return true;
-      }
-      throw drsFailure(err, this.ctx(operation, { sourceServerId }));
-    }
+    const { account, region } = this.options;
+    const result = await removeSourceServer(server, {
+      client: this.client,
+      call: (operation, fn) => this.call(operation, fn),
+      failure: (operation, sourceServerId, err) => drsFailure(err, this.ctx(operation, { sourceServerId })),
+      recoveryInstance: (sourceServerId, recoveryInstanceId) => new HandlerError(
+        `server ${sourceServerId} in account ${account} region ${region} has recovery instance ${recoveryInstanceId}: ` +
+        'terminate it (TerminateRecoveryInstances) or disconnect it, then retry the delete, or set removalPolicy RETAIN'),
+      log: this.log,
+    });
+    if (result === 'deleted') this.log('deleted source server', { sourceServerId: server.sourceServerID });
   }
 }
 

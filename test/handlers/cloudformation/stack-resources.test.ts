@@ -19,8 +19,12 @@ describe('describeStackResource', () => {
   test('returns status, physical id and the parsed Metadata, asking for the stack by id', async () => {
     cfn.on(DescribeStackResourceCommand).resolves({
       StackResourceDetail: {
-        LogicalResourceId: 'Ext', PhysicalResourceId: 'drs-staging-account:111111111111', ResourceType: 'Custom::X',
-        ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date(), Metadata: '{"a":{"b":["1"]}}',
+        LogicalResourceId: 'Ext',
+        PhysicalResourceId: 'drs-staging-account:111111111111',
+        ResourceType: 'Custom::X',
+        ResourceStatus: 'UPDATE_COMPLETE',
+        LastUpdatedTimestamp: new Date(),
+        Metadata: '{"a":{"b":["1"]}}',
       },
     });
     await expect(describeStackResource(client, STACK_ID, 'Ext')).resolves.toEqual({
