@@ -23,16 +23,35 @@ export interface RemovalSteps {
 export type RemovalResult = 'deleted' | 'gone';
 
 /**
- * Disconnects (unless already disconnected) and deletes a server. Gone at any step counts as
- * done. A recovery instance blocks both, so it is reported before trying.
+ * Whether DRS refused a delete because the server must be disconnected first. The documents
+ * disagree on whether it ever does for an extended server (the user guide: an extended server can
+ * be deleted at any time; the API reference: "The Source Server must be disconnected first"), and
+ * neither names the error: a ConflictException, or a ValidationException that mentions
+ * disconnecting, is taken as that answer.
+ */
+export function isDisconnectRequired(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: string; message?: string };
+  if (e.name === 'ConflictException') return !/recovery instance/i.test(e.message ?? '');
+  return e.name === 'ValidationException' && /disconnect/i.test(e.message ?? '');
+}
+
+/**
+ * Deletes a server, disconnecting it only when DRS answers that the delete needs a disconnect
+ * (a disconnect stops the server's replication, so it is never done unasked). Gone at any step
+ * counts as done. A recovery instance blocks both, so it is reported before trying.
  */
 export async function removeSourceServer(server: SourceServer, steps: RemovalSteps): Promise<RemovalResult> {
   const sourceServerId = server.sourceServerID!;
   const log = steps.log ?? silentLogger;
   if (server.recoveryInstanceId) throw steps.recoveryInstance(sourceServerId, server.recoveryInstanceId);
-  const attempt = async (operation: string, fn: () => Promise<unknown>): Promise<boolean> => {
+  const send = (operation: 'DeleteSourceServer' | 'DisconnectSourceServer') => steps.call(operation, () => steps.client.send(
+    operation === 'DeleteSourceServer'
+      ? new DeleteSourceServerCommand({ sourceServerID: sourceServerId })
+      : new DisconnectSourceServerCommand({ sourceServerID: sourceServerId })));
+  /** True when the step succeeded, false when the server turned out to be gone. */
+  const attempt = async (operation: 'DeleteSourceServer' | 'DisconnectSourceServer'): Promise<boolean> => {
     try {
-      await steps.call(operation, fn);
+      await send(operation);
       return true;
     } catch (err) {
       if (isNotFound(err)) {
@@ -42,12 +61,21 @@ export async function removeSourceServer(server: SourceServer, steps: RemovalSte
       throw steps.failure(operation, sourceServerId, err);
     }
   };
-  if (server.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
-    const present = await attempt('DisconnectSourceServer', () =>
-      steps.client.send(new DisconnectSourceServerCommand({ sourceServerID: sourceServerId })));
-    if (!present) return 'gone';
+
+  try {
+    await send('DeleteSourceServer');
+    return 'deleted';
+  } catch (err) {
+    if (isNotFound(err)) {
+      log('source server already gone', { operation: 'DeleteSourceServer', sourceServerId });
+      return 'gone';
+    }
+    // Already disconnected: the refusal is about something else, and disconnecting cannot help.
+    if (!isDisconnectRequired(err) || server.dataReplicationInfo?.dataReplicationState === 'DISCONNECTED') {
+      throw steps.failure('DeleteSourceServer', sourceServerId, err);
+    }
+    log('DRS requires a disconnect before the delete', { sourceServerId, detail: (err as Error).message });
   }
-  const deleted = await attempt('DeleteSourceServer', () =>
-    steps.client.send(new DeleteSourceServerCommand({ sourceServerID: sourceServerId })));
-  return deleted ? 'deleted' : 'gone';
+  if (!(await attempt('DisconnectSourceServer'))) return 'gone';
+  return (await attempt('DeleteSourceServer')) ? 'deleted' : 'gone';
 }
