@@ -1,6 +1,8 @@
-import { ExtendedSourceServerAttributes, Limits, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
+import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import { removeSourceServer } from './removal';
+import { ExtendedSourceServerAttributes, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
+import { collectDescribePages } from '../drs/describe-pages';
 import { drsFailure, ErrorContext, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
-import { collectPages } from '../drs/paginate';
 import {
   CreateExtendedSourceServerCommand,
   DescribeSourceServersCommand,
@@ -11,8 +13,6 @@ import {
 } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
-import { LifecycleOptions, ResourceOutcome, retrying } from './options';
-import { removeSourceServer } from './removal';
 
 /** The custom resource that owns a server: recorded in the server's owner tags. */
 export interface Owner {
@@ -85,8 +85,8 @@ class Drs {
   async findExtendedFrom(props: ExtendedSourceServerInput): Promise<SourceServer | undefined> {
     const stagingAccountIDs = [props.staging.account];
     try {
-      const servers = await collectPages((nextToken) => this.call('DescribeSourceServers', () =>
-        this.client.send(new DescribeSourceServersCommand({ filters: { stagingAccountIDs }, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken }))));
+      const servers = await collectDescribePages((maxResults, nextToken) => this.call('DescribeSourceServers', () =>
+        this.client.send(new DescribeSourceServersCommand({ filters: { stagingAccountIDs }, maxResults, nextToken }))), this.log);
       return servers.find((s) => s.stagingArea?.stagingSourceServerArn === props.stagingSourceServerArn);
     } catch (err) {
       throw drsFailure(err, this.ctx('DescribeSourceServers', { stagingSourceServerArn: props.stagingSourceServerArn }));

@@ -9,7 +9,6 @@
  * harmless.
  */
 import {
-  Limits,
   OwnerTags,
   RECONCILE_REQUEST_TYPE,
   STAGING_ACCOUNT_EXTENSION_ID_PREFIX,
@@ -19,6 +18,7 @@ import {
   validateAccountId,
 } from '../../contract';
 import type { HandlerDeps, LambdaContextLike } from '../dispatch';
+import { collectDescribePages } from '../drs/describe-pages';
 import { drsFailure, errorName, explainDrsError, HandlerError, isDefaultEbsKeyError } from '../drs/errors';
 import { collectPages } from '../drs/paginate';
 import { isRetryable, RetriesExhaustedError } from '../drs/retry';
@@ -180,10 +180,8 @@ class Session {
   /** Every server in this account extended from the staging account (all pages). */
   async describeExtended(): Promise<SourceServer[]> {
     try {
-      return await collectPages((nextToken) => this.read('DescribeSourceServers', () => this.client.send(
-        new DescribeSourceServersCommand({
-          filters: { stagingAccountIDs: [this.stagingAccountId] }, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken,
-        }))));
+      return await collectDescribePages((maxResults, nextToken) => this.read('DescribeSourceServers', () => this.client.send(
+        new DescribeSourceServersCommand({ filters: { stagingAccountIDs: [this.stagingAccountId] }, maxResults, nextToken }))), this.log);
     } catch (err) {
       if (err instanceof OutOfTime) throw err;
       throw drsFailure(err, { operation: 'DescribeSourceServers', account: this.options.account, region: this.options.region });
