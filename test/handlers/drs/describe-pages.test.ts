@@ -58,7 +58,8 @@ test('the create look-up falls back to a smaller page and still finds nothing to
   drs.on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] }, maxResults: Limits.DESCRIBE_PAGE_SIZE }).rejects(tooLarge())
     .on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] }, maxResults: 200 }).resolves({ items: [] });
   drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer() });
-  const outcome = await createExtendedSourceServer(new DrsClient({ region: REGION }), { owner: OWNER, props: input() }, lifecycleOptions(new FakeClock()));
+  const client = new DrsClient({ region: REGION });
+  const outcome = await createExtendedSourceServer(client, { owner: OWNER, props: input() }, lifecycleOptions(new FakeClock()));
   expect(outcome.physicalResourceId).toBeDefined();
   expect(drs.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input.maxResults)).toEqual([Limits.DESCRIBE_PAGE_SIZE, 200]);
   drs.restore();
