@@ -1,4 +1,5 @@
 import { HandlerEnv, ResourceTypes } from '../contract';
+import type { CloudFormationClient } from './cloudformation/sdk';
 import type { Env } from './drs/client';
 import { HandlerError } from './drs/errors';
 import { retryOptionsFromEnv } from './drs/retry';
@@ -10,7 +11,7 @@ import {
   updateExtendedSourceServer,
 } from './lifecycle/extended-source-server';
 import { LifecycleOptions, ResourceOutcome } from './lifecycle/options';
-import { NothingCreatedError, StackResources, StackView } from './lifecycle/ownership';
+import { NothingCreatedError, StackResources, stackResourcesFrom, StackView } from './lifecycle/ownership';
 import { deleteServiceInitialization, initializeService } from './lifecycle/service-initialization';
 import { isContinued, isReconcileRequest, stagingAccountExtension } from './lifecycle/staging-account-extension';
 import { jsonLogger, Logger } from './log';
@@ -26,6 +27,8 @@ export interface LambdaContextLike {
 
 export interface HandlerDeps {
   readonly client: DrsClient;
+  /** Reads of the handler's own stack (see cloudformation/stack-resources.ts). */
+  readonly cloudFormation?: CloudFormationClient;
   readonly env: Env;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -108,7 +111,7 @@ function ownerOf(event: CloudFormationEvent): Owner {
 async function extendedSourceServer(event: CloudFormationEvent, deps: HandlerDeps, options: LifecycleOptions): Promise<ResourceOutcome> {
   const owner = ownerOf(event);
   const physicalResourceId = event.PhysicalResourceId ?? '';
-  const stack = new StackView(deps.stackResources, event.StackId, options.log);
+  const stack = new StackView(stackResourcesFrom(deps), event.StackId, options.log);
   switch (event.RequestType) {
     case 'Create':
       return createExtendedSourceServer(deps.client, { owner, stack, props: parseExtendedSourceServerProperties(event.ResourceProperties) }, options);

@@ -103,15 +103,17 @@ describe('handleEvent', () => {
     drs.on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] } }).resolves({ items: [] });
     drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer({ status: 'EXTENSION_ERROR' }) });
     drs.on(DescribeSourceServersCommand, { filters: { sourceServerIDs: [SERVER_ID] } }).resolves({ items: [extendedServer({ status: 'EXTENSION_ERROR' })] });
-    drs.on(DisconnectSourceServerCommand).rejectsOnce(errors.conflict()).resolves({});
-    drs.on(DeleteSourceServerCommand).resolves({});
+    drs.on(DisconnectSourceServerCommand).resolves({});
+    // The cleanup's delete is refused once (removal deletes first: see removal.ts).
+    drs.on(DeleteSourceServerCommand).rejectsOnce(errors.named('AccessDeniedException')).resolves({});
 
     const created = await handleEvent(event(), context(), deps());
     expect(created).toMatchObject({ status: 'FAILED', physicalResourceId: SERVER_ID });
 
     const deleted = await handleEvent(event({ RequestType: 'Delete', PhysicalResourceId: SERVER_ID }), context(), deps());
     expect(deleted.status).toBe('SUCCESS');
-    expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(1);
+    // The cleanup's refused delete, then the rollback's.
+    expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(2);
   });
 
   test('Update with a new staging ARN answers the new physical id; a failed Update keeps the old one', async () => {

@@ -11,6 +11,8 @@
  * server back.
  */
 import { OwnerTags } from '../../contract';
+import type { CloudFormationClient } from '../cloudformation/sdk';
+import { listStackResources } from '../cloudformation/stack-resources';
 import { HandlerError } from '../drs/errors';
 import { DrsClient, SourceServer, TagResourceCommand, UntagResourceCommand } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
@@ -67,6 +69,13 @@ export interface StackResource {
 /** Reads the resources of a stack (the handler's own; its role may read no other). */
 export interface StackResources {
   list(stackId: string): Promise<readonly StackResource[]>;
+}
+
+/** The stack reads of the handler deps: an injected reader, else one over the CloudFormation client. */
+export function stackResourcesFrom(deps: { readonly stackResources?: StackResources; readonly cloudFormation?: CloudFormationClient }): StackResources | undefined {
+  if (deps.stackResources) return deps.stackResources;
+  const cfn = deps.cloudFormation;
+  return cfn ? { list: (stackId) => listStackResources(cfn, stackId) } : undefined;
 }
 
 /** Gone for good: what CloudFormation still lists in these states owns nothing any more. */

@@ -21,7 +21,7 @@ import { silentLogger } from '../log';
 import { CloudFormationEvent } from '../response';
 import { parseStagingAccountExtensionProperties } from '../staging-account-extension-properties';
 import { LifecycleOptions, ResourceOutcome } from './options';
-import { Owner, StackView } from './ownership';
+import { Owner, stackResourcesFrom, StackView } from './ownership';
 import { reconcileStagingAccount, removeOwnedServers } from './staging-account-reconcile';
 import { Continuation, DEFAULTS, ReconcileResult, ReconcileSettings } from './staging-account-session';
 
@@ -101,7 +101,7 @@ export async function stagingAccountExtension(
   const progress = readContinuation(event, options.now);
   const requestType = event.RequestType as string;
 
-  const stack = new StackView(deps.stackResources, event.StackId, options.log);
+  const stack = new StackView(stackResourcesFrom(deps), event.StackId, options.log);
   const log = options.log ?? silentLogger;
 
   if (requestType === 'Delete') {

@@ -2,14 +2,13 @@
  * The DRS side of one invocation of a staging-account reconciliation: reads with their deadline,
  * the worker pool of per-server tasks, and removing a server. Used by staging-account-reconcile.ts.
  */
-import { Limits, stagingAccountRoleName } from '../../contract';
-import { drsFailure, errorName, explainDrsError, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
+import { stagingAccountRoleName } from '../../contract';
+import { collectDescribePages } from '../drs/describe-pages';
+import { drsFailure, errorName, explainDrsError, HandlerError, isDefaultEbsKeyError } from '../drs/errors';
 import { collectPages } from '../drs/paginate';
 import { isRetryable, RetriesExhaustedError } from '../drs/retry';
 import {
-  DeleteSourceServerCommand,
   DescribeSourceServersCommand,
-  DisconnectSourceServerCommand,
   DrsClient,
   ListExtensibleSourceServersCommand,
   SourceServer,
@@ -18,6 +17,7 @@ import {
 import { errorFields, Logger, silentLogger } from '../log';
 import { runPool } from '../pool';
 import { LifecycleOptions, retrying } from './options';
+import { removeSourceServer } from './removal';
 
 /** Knobs with production defaults; tests make them small. */
 export interface ReconcileSettings {
@@ -144,8 +144,8 @@ export class Session {
 
   private async describe(filters: { stagingAccountIDs?: string[] }): Promise<SourceServer[]> {
     try {
-      return await collectPages((nextToken) => this.read('DescribeSourceServers', () => this.client.send(
-        new DescribeSourceServersCommand({ filters, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken }))));
+      return await collectDescribePages((maxResults, nextToken) => this.read('DescribeSourceServers', () => this.client.send(
+        new DescribeSourceServersCommand({ filters, maxResults, nextToken }))), this.log);
     } catch (err) {
       if (err instanceof OutOfTime) throw err;
       throw drsFailure(err, { operation: 'DescribeSourceServers', account: this.options.account, region: this.options.region });
@@ -191,33 +191,19 @@ export function examples(failures: readonly Failure[], limit: number): string {
 }
 
 
-/**
- * Disconnects (unless already disconnected) and deletes an owned server. Gone counts as done; a
- * recovery instance blocks both, so it is reported without trying.
- */
+/** Disconnects when needed and deletes an owned server (see removal.ts); per-server errors become HandlerErrors. */
 export async function removeServer(session: Session, server: SourceServer): Promise<void> {
-  const sourceServerID = server.sourceServerID!;
-  if (server.recoveryInstanceId) {
-    throw new HandlerError(`it has recovery instance ${server.recoveryInstanceId}: terminate it (TerminateRecoveryInstances), then deploy again`);
-  }
   const { account, region } = session.options;
-  const ctx = (operation: string) => ({ operation, account, region, sourceServerId: sourceServerID });
-  if (server.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
-    try {
-      await session.call('DisconnectSourceServer', () => session.client.send(new DisconnectSourceServerCommand({ sourceServerID })));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      if (classify(err) === 'server') throw new HandlerError(explainDrsError(err, ctx('DisconnectSourceServer')), undefined, { cause: err });
-      throw err;
-    }
-  }
-  try {
-    await session.call('DeleteSourceServer', () => session.client.send(new DeleteSourceServerCommand({ sourceServerID })));
-  } catch (err) {
-    if (isNotFound(err)) return;
-    if (classify(err) === 'server') throw new HandlerError(explainDrsError(err, ctx('DeleteSourceServer')), undefined, { cause: err });
-    throw err;
-  }
+  await removeSourceServer(server, {
+    client: session.client,
+    call: (operation, fn) => session.call(operation, fn),
+    failure: (operation, sourceServerId, err) => (classify(err) === 'server'
+      ? new HandlerError(explainDrsError(err, { operation, account, region, sourceServerId }), undefined, { cause: err })
+      : err),
+    recoveryInstance: (_id, recoveryInstanceId) =>
+      new HandlerError(`it has recovery instance ${recoveryInstanceId}: terminate it (TerminateRecoveryInstances), then deploy again`),
+    log: session.log,
+  });
 }
 
 /**
