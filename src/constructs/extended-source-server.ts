@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import {
   ExtendedSourceServerAttributes as Attr,
   ExtendedSourceServerResourceProperties,
-  OWNER_TAG_KEYS,
   OwnerTags,
+  RESERVED_TAG_KEYS,
   ResourceTypes,
 } from '../contract';
 import { DrsHandlerProvider } from './handler-provider';
@@ -286,7 +286,7 @@ function startRecoveryGrant(grantee: iam.IGrantable, resourceArns: string[], con
       grantee: target,
       actions: ['drs:TagResource'],
       resourceArns,
-      conditions: { ...conditions, 'ForAllValues:StringNotEquals': { 'aws:TagKeys': [...OWNER_TAG_KEYS] } },
+      conditions: { ...conditions, 'ForAllValues:StringNotEquals': { 'aws:TagKeys': [...RESERVED_TAG_KEYS] } },
     }))
     .combine(iam.Grant.addToPrincipal({ grantee: target, actions: RECOVERY_READ_ACTIONS, resourceArns: ['*'] }));
 }
