@@ -13,6 +13,7 @@ import { acknowledgeFinding } from './nag';
 import {
   checkAccountId,
   checkRemovalPolicy,
+  checkSingleClaimant,
   checkSourceServerId,
   checkStagingArnAgainstStack,
   checkStagingSourceServerArn,
@@ -235,6 +236,7 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
       ...checkUserTags('tags', props.tags),
       ...checkRemovalPolicy('removalPolicy', props.removalPolicy),
     ]);
+    throwIfProblems('ExtendedSourceServer', this, checkSingleClaimant(this, 'ExtendedSourceServer', field, props.stagingSourceServerArn));
 
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.EXTENDED_SOURCE_SERVER);
