@@ -107,19 +107,14 @@ export async function stagingAccountExtension(
   if (requestType === 'Delete') {
     const physicalResourceId = event.PhysicalResourceId ?? '';
     const stagingAccountId = stagingAccountForDelete(event);
-    // The Delete of a replaced physical id (StagingAccountId changed) removes that account's
-    // servers only; the Delete of the resource itself removes what it owns in every account.
-    const current = await stack.get(owner.logicalId);
-    const replacedOnly = current === undefined
-      ? (await stack.resources()) === undefined
-      : current.physicalId !== undefined && current.physicalId !== physicalResourceId && !/^DELETE_/.test(current.status ?? '');
-    if (!stagingAccountId && replacedOnly) {
+    // Only the physical id's staging account: a Delete cannot tell the resource's own end from the
+    // cleanup (or the rollback) of a replaced physical id, whose servers are the only ones to go.
+    // Servers left in other accounts by a failed update are removed by the next Create or Update.
+    if (!stagingAccountId) {
       log('nothing to delete: no staging account in the physical id or properties', { physicalResourceId });
       return { physicalResourceId };
     }
-    const result = await removeOwnedServers(deps.client, {
-      owner, stagingAccountId, allAccounts: !replacedOnly, progress, stack,
-    }, options, settings);
+    const result = await removeOwnedServers(deps.client, { owner, stagingAccountId, progress, stack }, options, settings);
     if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);
     return { physicalResourceId };
   }

@@ -285,16 +285,14 @@ async function reconcileOnce(
 export interface RemoveRequest {
   readonly owner: Owner;
   /** The staging account of the physical id (or of the properties, after a failed create). */
-  readonly stagingAccountId?: string;
-  /** The resource itself is deleted (not a replaced physical id): its servers in every staging account. */
-  readonly allAccounts?: boolean;
+  readonly stagingAccountId: string;
   readonly progress: Continuation;
   readonly stack?: StackView;
 }
 
 /**
- * Delete: removes the servers that carry this resource's owner tags (of its staging account, or
- * of every one), and nothing else; a server taken over in an update now rolled back is handed
+ * Delete: removes the servers of the staging account that carry this resource's owner tags, and
+ * nothing else; a server taken over in an update now rolled back is handed
  * back, and a server this resource handed to another is released (the handover confirmed).
  * Reads again after removing, so a server created meanwhile (a scheduled run still in flight)
  * is removed too. An account where DRS is not initialized has no servers: nothing to do.
@@ -317,12 +315,12 @@ export async function removeOwnedServers(
 async function removeOnce(
   client: DrsClient, request: RemoveRequest, options: LifecycleOptions, settings: ReconcileSettings,
 ): Promise<ReconcileResult> {
-  const session = new Session(client, options, request.stagingAccountId ?? '', request.progress, settings);
+  const session = new Session(client, options, request.stagingAccountId, request.progress, settings);
   const counts = { extended: request.progress.extended, pruned: request.progress.pruned };
-  const scope = request.allAccounts ? 'any staging account' : `staging account ${request.stagingAccountId}`;
+  const scope = `staging account ${request.stagingAccountId}`;
   let removed = 0;
   for (let round = 1; ; round++) {
-    const servers = request.allAccounts ? await session.describeAllExtended() : await session.describeExtended();
+    const servers = await session.describeExtended();
     const owned = servers.filter((s) => isOwnedBy(s, request.owner));
     const lent = servers.filter((s) => claimOf(s, request.owner).kind === 'lent');
     if (owned.length === 0 && lent.length === 0) {

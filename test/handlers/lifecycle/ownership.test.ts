@@ -419,7 +419,7 @@ describe('defect 4: servers extended by an update that failed are not left uncla
     expect(ownedBy('Staging1').map((s) => s.stagingArea?.stagingAccountID)).toEqual([B]);
   });
 
-  test('the Delete of the resource itself removes what it owns in every staging account', async () => {
+  test('a server of the resource in a staging account it does not declare goes with the next update; a Delete stays in its account', async () => {
     world.addStaging(A, 'a-1');
     const b = world.addStaging(B, 'b-1');
     world.declare('Staging1', SAE);
@@ -428,8 +428,17 @@ describe('defect 4: servers extended by an update that failed are not left uncla
     // Left by an earlier failure, tagged for this resource, in an account it does not declare.
     await ok(send(ESS, 'Create', 'Staging1', essProps(b)));
     expect(ownedBy('Staging1')).toHaveLength(2);
-    await ok(send(SAE, 'Delete', 'Staging1', saeProps(A), { PhysicalResourceId: created.physicalResourceId }));
-    expect(world.servers).toEqual([]);
+    // A Delete (here: the rollback of a replacement whose new id names A) leaves other accounts alone.
+    const replaced = await ok(send(SAE, 'Delete', 'Staging1', saeProps(A), { PhysicalResourceId: created.physicalResourceId }));
+    expect(replaced.status).toBe('SUCCESS');
+    expect(ownedBy('Staging1').map((s) => s.stagingArea?.stagingAccountID)).toEqual([B]);
+    // The next Create or Update removes it; a scheduled run does not (it may overlap a deployment).
+    world.addStaging(A, 'a-2');
+    await ok(send(SAE, 'Reconcile', 'Staging1', saeProps(A), { PhysicalResourceId: created.physicalResourceId }));
+    expect(ownedBy('Staging1', B)).toHaveLength(1);
+    await ok(send(SAE, 'Update', 'Staging1', saeProps(A, { ReconcileToken: '2' }), { PhysicalResourceId: created.physicalResourceId, OldResourceProperties: saeProps(A) }));
+    expect(ownedBy('Staging1', B)).toEqual([]);
+    expect(ownedBy('Staging1', A)).toHaveLength(2);
   });
 
   test('ExtendedSourceServer: the rollback of a failed replacement removes the server CloudFormation never learnt of', async () => {
