@@ -181,17 +181,21 @@ async function reconcileOnce(
   const reading = <T>(p: Promise<T>): Promise<T> => (firstOfCreate
     ? p.catch((err) => (NOTHING_EXISTS.has(causeName(err) ?? '') ? nothingCreated(err) : Promise.reject(err)))
     : p);
-  let extended = await reading(session.describeExtended());
+  // Create and Update read every extended server at once (the same one call as reading this
+  // staging account's, while the target account has few staging accounts): servers this resource
+  // owns in staging accounts it no longer declares (a failed update that changed StagingAccountId
+  // extended them, and no resource claims them otherwise) are removed.
+  const everywhere = request.otherAccounts ? await reading(session.describeAllExtended()) : undefined;
+  let extended = everywhere
+    ? everywhere.filter((s) => s.stagingArea?.stagingAccountID === props.stagingAccountId)
+    : await reading(session.describeExtended());
+  const strays = (everywhere ?? [])
+    .filter((s) => isOwnedBy(s, owner) && !request.otherAccounts!.keep.includes(s.stagingArea!.stagingAccountID!));
   const listed = await reading(session.listExtensible());
   if (request.takeOver) {
     const taken = await takeOverSiblings(session, request, extended);
     extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: { ...s.tags, ...taken.get(s.sourceServerID!) } } : s));
   }
-  // Servers this resource owns in staging accounts it no longer declares (a failed update that
-  // changed StagingAccountId extended them, and no resource claims them otherwise).
-  const strays = request.otherAccounts
-    ? (await session.describeAllExtended()).filter((s) => isOwnedBy(s, owner) && !request.otherAccounts!.keep.includes(s.stagingArea!.stagingAccountID!))
-    : [];
   const owned = extended.filter((s) => isOwnedBy(s, owner));
   const ownedElsewhere = extended.length - owned.length;
   // ListExtensibleSourceServers leaves out servers already extended into this account; the

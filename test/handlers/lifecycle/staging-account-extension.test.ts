@@ -198,8 +198,8 @@ describe('create', () => {
       { stagingAccountID: STAGING, maxResults: 300, nextToken: '2' },
       { stagingAccountID: STAGING, maxResults: 300, nextToken: '4' },
     ]);
-    // Every read is of this staging account, but one: the look for owned servers of staging
-    // accounts the resource no longer declares (none here).
+    // Every read is of this staging account, but the first: every extended server, to find
+    // owned servers of staging accounts the resource no longer declares (none here).
     expect(calls('DescribeSourceServers').filter((c) => c.args[0].input.filters?.stagingAccountIDs?.[0] !== STAGING)
       .map((c) => c.args[0].input.filters)).toEqual([{}]);
     expect(outcome).toEqual({
@@ -250,8 +250,7 @@ describe('create', () => {
     fake.before = (op) => {
       if (op !== 'DescribeSourceServers') return;
       reads += 1;
-      // Reads 1-3: before the plan, the other staging accounts, the first count.
-      for (const s of fake.extended) s.stagingArea!.status = reads < 4 ? 'NOT_EXTENDED' as any : 'EXTENDED';
+      for (const s of fake.extended) s.stagingArea!.status = reads < 3 ? 'NOT_EXTENDED' as any : 'EXTENDED';
     };
     const outcome = await run(event());
     expect(clock.sleeps).toEqual([1_000]);
