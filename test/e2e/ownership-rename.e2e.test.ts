@@ -192,6 +192,30 @@ describe.each(READINGS)('$name', (reading) => {
     });
   });
 
+  describe('switching between per-server and whole-account declarations', () => {
+    test('ExtendedSourceServer → StagingAccountExtension → ExtendedSourceServer in single updates keeps the server', async () => {
+      await start();
+      const [web, other] = seedServers(drs, { account: STAGING, region: REGION, count: 2, hostnamePrefix: 'web' });
+      const perServer = synth((t) => { new ExtendedSourceServer(t, 'Web1', { stagingSourceServerArn: web.arn }); });
+      const wholeAccount = synth((t) => { new StagingAccountExtension(t, 'Staging1', { stagingAccountId: STAGING }); });
+      await deployStaging(perServer);
+      expect((await driver.deploy(perServer.target)).status).toBe('CREATE_COMPLETE');
+      const id = byStaging(web)!.sourceServerID;
+
+      expect(await driver.deploy(wholeAccount.target)).toEqual({ status: 'UPDATE_COMPLETE', failures: [] });
+      const saeId = logicalIdOf(wholeAccount.target, ResourceTypes.STAGING_ACCOUNT_EXTENSION, 'Staging1');
+      expect(byStaging(web)).toMatchObject({ sourceServerID: id, tags: expect.objectContaining({ [OwnerTags.LOGICAL_ID]: saeId }) });
+      expect(byStaging(other)!.tags?.[OwnerTags.LOGICAL_ID]).toBe(saeId);
+      expect(byStaging(web)!.tags?.[OwnerTags.PREVIOUS_LOGICAL_ID]).toBeUndefined();
+
+      // Back: the per-server declaration takes its server; the whole-account one's Delete removes the other.
+      expect(await driver.deploy(perServer.target)).toEqual({ status: 'UPDATE_COMPLETE', failures: [] });
+      expect(servers().map((s) => s.sourceServerID)).toEqual([id]);
+      expect(byStaging(web)!.tags).toMatchObject({ [OwnerTags.LOGICAL_ID]: logicalIdOf(perServer.target, ResourceTypes.EXTENDED_SOURCE_SERVER, 'Web1') });
+      expect(calls('CreateExtendedSourceServer')).toHaveLength(2);
+    });
+  });
+
   describe('defect 3: a Create that fails before anything exists', () => {
     test.each([
       ['ExtendedSourceServer', (t: Stack) => { new ExtendedSourceServer(t, 'Web1', { stagingSourceServerArn: `arn:aws:drs:${REGION}:${STAGING}:source-server/s-00000000000000001` }); }],

@@ -127,7 +127,13 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
   });
   if (candidates.length === 0) return taken;
   const stack = request.stack ?? new StackView(undefined, owner.stackId, session.log);
-  await stack.mustKnow(candidates[0].from, `to take servers of staging account ${props.stagingAccountId} over from other resources of this stack`);
+  try {
+    await stack.mustKnow(candidates[0].from, `to take servers of staging account ${props.stagingAccountId} over from other resources of this stack`);
+  } catch (err) {
+    // Nothing was created only if nothing of this resource exists yet (an earlier invocation may have extended).
+    if (extended.some((s) => isOwnedBy(s, owner))) throw new HandlerError((err as Error).message, request.physicalResourceId, { cause: err });
+    throw err;
+  }
   const tasks: Task[] = [];
   for (const { server, from } of candidates) {
     const sibling = await stack.get(from);

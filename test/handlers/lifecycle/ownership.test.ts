@@ -454,3 +454,30 @@ describe('defect 4: servers extended by an update that failed are not left uncla
     expect(ownedBy('Web1').map((s) => s.sourceServerID)).toEqual([id]);
   });
 });
+
+describe('what a failed takeover leaves for the rollback', () => {
+  test('CloudFormation unreadable when the StagingAccountExtension already owns servers: the failure names its physical id', async () => {
+    ['web-1', 'web-2'].forEach((h) => world.addStaging(A, h));
+    world.declare('Staging1', SAE);
+    await ok(send(SAE, 'Create', 'Staging1', saeProps(A)));
+    // A continued (or retried) Create of Staging2 that already extended one server, then cannot read the stack.
+    world.declare('Staging2', SAE);
+    const web3 = world.addStaging(A, 'web-3');
+    await ok(send(ESS, 'Create', 'Staging2', essProps(web3)));
+    world.stack = undefined;
+    const failed = await send(SAE, 'Create', 'Staging2', saeProps(A));
+    expect(failed.status).toBe('FAILED');
+    expect(failed.reason).toContain('cloudformation:ListStackResources');
+    expect(failed.physicalResourceId).toBe(`drs-staging-account-extension:${A}`);
+  });
+
+  test('CloudFormation unreadable before anything was made: nothing to roll back', async () => {
+    ['web-1'].forEach((h) => world.addStaging(A, h));
+    world.declare('Staging1', SAE);
+    await ok(send(SAE, 'Create', 'Staging1', saeProps(A)));
+    world.stack = undefined;
+    const failed = await send(SAE, 'Create', 'Staging2', saeProps(A));
+    expect(failed.physicalResourceId).toMatch(/^failed-create:none:/);
+    expect(world.tagsOf(world.staging[0])).toEqual({ app: 'erp', ...owner('Staging1') });
+  });
+});
