@@ -185,7 +185,7 @@ const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
       resources: ['*'],
       conditions: {
         'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_OWNER_TAG] },
-        StringNotEquals: { 'drs:CreateAction': 'CreateExtendedSourceServer' },
+        'StringNotEquals': { 'drs:CreateAction': 'CreateExtendedSourceServer' },
       },
     }),
     new iam.PolicyStatement({

@@ -92,7 +92,12 @@ describe.each(READINGS)('$name', (reading) => {
   const servers = () => drs.inventory(TARGET, REGION);
   const byStaging = (ref: ServerRef) => servers().find((s) => s.stagingArea?.stagingSourceServerArn === ref.arn);
   /** What must survive a rename: the server's id and its owner tags but the logical id. */
-  const snapshot = () => servers().map((s) => ({ id: s.sourceServerID, from: s.stagingArea?.stagingSourceServerArn, logical: s.tags?.[OwnerTags.LOGICAL_ID], previous: s.tags?.[OwnerTags.PREVIOUS_LOGICAL_ID] }))
+  const snapshot = () => servers().map((s) => ({
+    id: s.sourceServerID,
+    from: s.stagingArea?.stagingSourceServerArn,
+    logical: s.tags?.[OwnerTags.LOGICAL_ID],
+    previous: s.tags?.[OwnerTags.PREVIOUS_LOGICAL_ID],
+  }))
     .sort((a, b) => String(a.from).localeCompare(String(b.from)));
   const calls = (operation: string) => drs.calls.filter((c) => c.account === TARGET && c.operation === operation && !c.errorType);
 

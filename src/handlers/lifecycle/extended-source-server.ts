@@ -10,10 +10,10 @@ import {
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
-import { removeSourceServer } from './removal';
 import {
   claimOf, deleteDecision, Handover, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
 } from './ownership';
+import { removeSourceServer } from './removal';
 
 export { isOwnedBy, ownerTags } from './ownership';
 export type { Owner } from './ownership';

@@ -72,7 +72,9 @@ export interface StackResources {
 }
 
 /** The stack reads of the handler deps: an injected reader, else one over the CloudFormation client. */
-export function stackResourcesFrom(deps: { readonly stackResources?: StackResources; readonly cloudFormation?: CloudFormationClient }): StackResources | undefined {
+export function stackResourcesFrom(
+  deps: { readonly stackResources?: StackResources; readonly cloudFormation?: CloudFormationClient },
+): StackResources | undefined {
   if (deps.stackResources) return deps.stackResources;
   const cfn = deps.cloudFormation;
   return cfn ? { list: (stackId) => listStackResources(cfn, stackId) } : undefined;

@@ -139,7 +139,8 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
     const sibling = await stack.get(from);
     if (!sibling || !(await stack.has(from))) continue;
     const handsOver = sibling.type === ResourceTypes.STAGING_ACCOUNT_EXTENSION ||
-      (sibling.type === ResourceTypes.EXTENDED_SOURCE_SERVER && evaluateSelector(props.selector, { hostname: hostnameOf(server), tags: undefined }) !== false);
+      (sibling.type === ResourceTypes.EXTENDED_SOURCE_SERVER &&
+        evaluateSelector(props.selector, { hostname: hostnameOf(server), tags: undefined }) !== false);
     if (!handsOver) continue;
     const { set, remove } = Handover.takeOver(owner, from, props.tags);
     tasks.push({ kind: 'retag', server, set, remove, attempts: 0 });

@@ -10,12 +10,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { OwnerTags } from '../../../src/contract';
 import { HandlerError } from '../../../src/handlers/drs/errors';
-import { NothingCreatedError } from '../../../src/handlers/lifecycle/ownership';
 import {
   createExtendedSourceServer,
   deleteExtendedSourceServer,
   updateExtendedSourceServer,
 } from '../../../src/handlers/lifecycle/extended-source-server';
+import { NothingCreatedError } from '../../../src/handlers/lifecycle/ownership';
 import {
   errors,
   extendedServer,

@@ -39,8 +39,8 @@ class World {
   servers: SourceServer[] = [];
   /** The stack's resources as CloudFormation lists them; undefined: CloudFormation unreadable. */
   stack: Map<string, StackResource> | undefined = new Map();
-  fail: (operation: string, input: any) => void = () => {};
   private seq = 0;
+  fail: (operation: string, input: any) => void = () => {};
 
   addStaging(account: string, hostname: string): Staging {
     const id = `s-${account.slice(0, 1).repeat(12)}${String(this.staging.length + 1).padStart(5, '0')}`;
@@ -245,7 +245,8 @@ describe('defect 1: renaming or moving an ExtendedSourceServer within its stack'
   test('a move to another stack fails before any change, naming both stacks and how to move it', async () => {
     const web = world.addStaging(A, 'web-1');
     world.servers.push({
-      sourceServerID: 's-99999999999999999', arn: serverArn('s-99999999999999999'),
+      sourceServerID: 's-99999999999999999',
+      arn: serverArn('s-99999999999999999'),
       tags: { [OwnerTags.STACK_ID]: OTHER_STACK, [OwnerTags.LOGICAL_ID]: 'Web1' },
       stagingArea: { status: 'EXTENDED', stagingAccountID: A, stagingSourceServerArn: web.arn },
     });
