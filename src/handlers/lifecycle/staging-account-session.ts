@@ -17,7 +17,7 @@ import {
 import { errorFields, Logger, silentLogger } from '../log';
 import { runPool } from '../pool';
 import { LifecycleOptions, retrying } from './options';
-import { removeSourceServer } from './removal';
+import { RemovalMemo, removeSourceServer } from './removal';
 
 /** Knobs with production defaults; tests make them small. */
 export interface ReconcileSettings {
@@ -89,6 +89,8 @@ export class Session {
   readonly settings: Required<ReconcileSettings>;
   /** Epoch ms after which no new work starts in this invocation. */
   readonly workDeadline: number;
+  /** What removals learned from DRS in this invocation (see removal.ts). */
+  readonly removals: RemovalMemo = { disconnectFirst: false };
   private readonly callOptions: LifecycleOptions;
 
   constructor(
@@ -203,6 +205,7 @@ export async function removeServer(session: Session, server: SourceServer): Prom
     recoveryInstance: (_id, recoveryInstanceId) =>
       new HandlerError(`it has recovery instance ${recoveryInstanceId}: terminate it (TerminateRecoveryInstances), then deploy again`),
     log: session.log,
+    learned: session.removals,
   });
 }
 
