@@ -250,6 +250,7 @@ export class StagingAccountExtension extends Resource {
       properties,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
+    provider.serve(this.resource);
     // Long requests continue in a new invocation of the function: allowed before the first one.
     this.resource.node.addDependency(provider.grantSelfInvoke());
 
