@@ -174,6 +174,8 @@ project.addTask('benchmark', {
 
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
+  // CI and benchmark output (the cdk-lib matrix installs a whole aws-cdk-lib into .ci-out).
+  '/.ci-out', '/.benchmark', 'cdk.out',
   '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*',
 ]) {
   project.addPackageIgnore(pattern);
