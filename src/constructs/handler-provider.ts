@@ -127,7 +127,8 @@ export class DrsHandlerProvider extends Construct {
    * policy would be a circular dependency; resources that may continue depend on it.
    */
   public grantSelfInvoke(): iam.Policy {
-    this.selfInvokePolicy ??= new iam.Policy(this, 'SelfInvokePolicy', {
+    if (this.selfInvokePolicy) return this.selfInvokePolicy;
+    this.selfInvokePolicy = new iam.Policy(this, 'SelfInvokePolicy', {
       roles: [this.role],
       statements: [new iam.PolicyStatement({
         sid: 'ContinueInNewInvocation',
