@@ -193,15 +193,15 @@ describe('StagingTrustStackSet', () => {
       outdirs.push(outdir);
       const stack = new Stack(new App({ outdir }), 'Management', { env: MANAGEMENT_ENV });
       const set = build({ targetAccounts: targets(100), ...extra }, stack);
-      const assembly = (stack.node.root as App).synth();
-      return { set, stack, outdir, assembly };
+      (stack.node.root as App).synth();
+      return { set, stack, outdir };
     }
 
     test.each([
       ['the trust roles', {}, 100],
       ['the trust and the failback roles', { failbackAndRightSizingRoles: true }, 400],
     ])('%s: the template goes into the bootstrap bucket as a file asset, and TemplateURL points to it', (_label, extra, resources) => {
-      const { set, stack, outdir, assembly } = synth100(extra);
+      const { set, stack, outdir } = synth100(extra);
       expect(set.templateDelivery).toBe(StackSetTemplateDelivery.ASSET);
       const props = stackSetOf(stack);
       expect(props.TemplateBody).toBeUndefined();
@@ -218,7 +218,6 @@ describe('StagingTrustStackSet', () => {
       expect(props.TemplateURL).toEqual({
         'Fn::Sub': `https://s3.eu-west-1.\${AWS::URLSuffix}/cdk-hnb659fds-assets-999999999999-eu-west-1/${hash}.json`,
       });
-      expect(assembly.getStackArtifact(stack.artifactId).assets.length).toBeGreaterThan(0);
 
       // Every target account gets its role; within CloudFormation's template limits.
       const body = JSON.parse(set.templateBody);
