@@ -8,6 +8,7 @@ import { IConstruct } from 'constructs';
 import {
   ReplicationEbsEncryption, StackSetCallAs, StackSetTemplateDelivery, StagingAccountTrust, StagingTrustStackSet, StagingTrustStackSetProps,
 } from '../../src';
+import { trustFromTemplates } from '../local-drs/trust';
 
 const TARGET = '222222222222';
 const OU = 'ou-ab12-cdef3456';
@@ -227,6 +228,19 @@ describe('StagingTrustStackSet', () => {
       expect(Buffer.byteLength(set.templateBody)).toBeLessThanOrEqual(1_048_576);
       expect(Buffer.byteLength(set.templateBody)).toBeGreaterThan(51_200);
       expect(props.Description).toBe('DRS staging-account trust for 100 target accounts (cdk-drs-multi-account)');
+    });
+
+    test('a staging account with the uploaded template trusts each of the 100 targets (local DRS trust evaluation), and no other', () => {
+      const { set } = synth100();
+      const staging = '111111111111';
+      const trust = trustFromTemplates([{ account: staging, region: 'eu-west-1', template: JSON.parse(set.templateBody) }]);
+      const query = (target: string) => ({
+        stagingAccount: staging, targetAccount: target, region: 'eu-west-1', partition: 'aws',
+        stagingSourceServerArn: `arn:aws:drs:eu-west-1:${staging}:source-server/s-0123456789abcdef0`,
+      });
+      const decisions = targets(100).map((t) => trust(query(t)));
+      expect(decisions.filter((d) => !d.trusted)).toEqual([]);
+      expect(trust(query('300000000100')).trusted).toBe(false);
     });
 
     test('101 target accounts are refused: DRS trusts at most 100 per staging account', () => {
