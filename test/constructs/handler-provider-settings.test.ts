@@ -262,6 +262,21 @@ describe('DrsHandler.configure', () => {
   });
 });
 
+describe('docs/iam.md', () => {
+  test('explains the statements the settings add (VPC, log key) by their Sid', () => {
+    const stack = newStack();
+    DrsHandler.configure(stack, { vpc: isolatedVpc(stack), tracing: lambda.Tracing.ACTIVE });
+    server(stack);
+    const template = Template.fromStack(stack);
+    const key = only(template, 'AWS::KMS::Key').resource.Properties.KeyPolicy.Statement;
+    const sids = [...handlerStatements(template), ...key].map((st: any) => st.Sid).filter((sid: unknown) => typeof sid === 'string');
+    expect(sids).toEqual(expect.arrayContaining(['AttachToVpc', 'DescribeVpcNetworkInterfaces', 'CloudWatchLogsEncryptsHandlerLogGroup']));
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/iam.md'), 'utf8');
+    const documented = [...doc.matchAll(/^### `([A-Za-z0-9]+)`/gm)].map((m) => m[1]);
+    for (const sid of sids) expect(documented).toContain(sid);
+  });
+});
+
 describe('docs/compliance.md', () => {
   test('lists an endpoint for every AWS service the handler calls, and the S3 gateway endpoint for the response URL', () => {
     const doc = fs.readFileSync(path.join(__dirname, '../../docs/compliance.md'), 'utf8');
