@@ -120,9 +120,9 @@ export function acknowledgeHandlerFindings(
   acknowledgeFinding(fn, 'AwsSolutions-L1', runtime);
   acknowledgeFinding(fn, 'Serverless-LambdaLatestVersion', runtime);
   acknowledgeRule(fn, 'LambdaDLQ', [...HIPAA_NIST, NagPack.SERVERLESS],
-    'CloudFormation invokes the handler asynchronously with a presigned response URL: an event left over after ' +
-    "Lambda's retries cannot be answered later, and the stack reports the missing response itself; the handler " +
-    'answers every request it receives, failures included.');
+    'The handler answers every CloudFormation request it receives, failures included; a request still failing after ' +
+    "Lambda's retries is failed by CloudFormation itself when no answer comes, which rolls the stack back. A queue " +
+    'would only hold a copy of that request, with nothing to act on it.');
   if (!props.vpc) {
     acknowledgeRule(fn, 'LambdaInsideVPC', HIPAA_NIST_PCI,
       'The handler reaches only AWS APIs (DRS, CloudFormation, Lambda, the S3 response URL) and no resource in a VPC; ' +
