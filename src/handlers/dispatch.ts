@@ -1,4 +1,5 @@
 import { HandlerEnv, ResourceTypes } from '../contract';
+import type { CloudFormationClient } from './cloudformation/sdk';
 import type { Env } from './drs/client';
 import { HandlerError } from './drs/errors';
 import { retryOptionsFromEnv } from './drs/retry';
@@ -25,6 +26,8 @@ export interface LambdaContextLike {
 
 export interface HandlerDeps {
   readonly client: DrsClient;
+  /** Reads of the handler's own stack (see cloudformation/stack-resources.ts). */
+  readonly cloudFormation?: CloudFormationClient;
   readonly env: Env;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;

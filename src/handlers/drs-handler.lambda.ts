@@ -3,6 +3,8 @@
  * the Provider framework: it answers CloudFormation itself). Everything else lives in plain
  * modules that the unit tests call directly.
  */
+import { createCloudFormationClient } from './cloudformation/client';
+import type { CloudFormationClient } from './cloudformation/sdk';
 import { LambdaContextLike, runHandler } from './dispatch';
 import { createDrsClient } from './drs/client';
 import { DrsClient } from './drs/sdk';
@@ -10,8 +12,10 @@ import { CloudFormationEvent } from './response';
 
 // One client per container: connections are reused across invocations.
 let client: DrsClient | undefined;
+let cloudFormation: CloudFormationClient | undefined;
 
 export async function handler(event: CloudFormationEvent, context: LambdaContextLike): Promise<void> {
   client ??= createDrsClient(process.env);
-  await runHandler(event, context, { client, env: process.env });
+  cloudFormation ??= createCloudFormationClient(process.env);
+  await runHandler(event, context, { client, cloudFormation, env: process.env });
 }

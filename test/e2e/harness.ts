@@ -11,7 +11,8 @@ import { buildExampleApp } from '../../examples/basic/app-builder';
 import { HandlerEnv } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
 import { LifecycleDriver } from '../lifecycle/driver';
-import { LocalDrs, ServerRef } from '../local-drs';
+import { LocalDrs, Rules, ServerRef } from '../local-drs';
+import { Reading, readingFromEnv } from '../local-drs/readings';
 
 export const ASSET = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drs-handler.lambda', 'index.js');
 
@@ -74,12 +75,16 @@ export interface WorldOptions {
   readonly targetInitialized?: boolean;
   /** Lambda retries of a failed asynchronous invocation. @default 2 */
   readonly lambdaRetries?: number;
+  /** Which reading of the DRS documents the local DRS follows. @default from LOCAL_DRS_READING (API reference) */
+  readonly reading?: Reading;
+  /** Further local-DRS rules, over the reading's. */
+  readonly rules?: Rules;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const { staging, target } = synthExample();
   const region = target.region;
-  const drs = await LocalDrs.start();
+  const drs = await LocalDrs.start({ rules: { ...(options.reading ?? readingFromEnv()).rules, ...options.rules } });
   drs.addAccount(staging.account);
   drs.addAccount(target.account, { initialized: options.targetInitialized ?? true });
   const stagingServers = declaredArns(target).map((arn, i) => drs.addReplicatingServer(staging.account, region, {

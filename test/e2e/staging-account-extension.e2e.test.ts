@@ -15,6 +15,7 @@ import { HandlerEnv, OwnerTags } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
 import { LifecycleDriver } from '../lifecycle/driver';
 import { LocalDrs, seedServers } from '../local-drs';
+import { readingFromEnv } from '../local-drs/readings';
 
 jest.setTimeout(300_000);
 
@@ -50,7 +51,7 @@ afterEach(async () => {
 });
 
 async function start(handlerEnv: Record<string, string> = {}): Promise<void> {
-  drs = await LocalDrs.start();
+  drs = await LocalDrs.start({ rules: readingFromEnv().rules });
   drs.addAccount(STAGING);
   drs.addAccount(TARGET);
   driver = await LifecycleDriver.start({ drs, handlerEnv: { ...FAST_HANDLER_ENV, ...handlerEnv }, maxInvocationMs: 120_000 });

@@ -18,6 +18,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as path from 'path';
 import { AssemblyStack, readAssembly } from './assembly';
+import { answerCloudFormationQuery, StackViews } from './cloudformation-endpoint';
 import { HandlerEnv } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
@@ -126,6 +127,8 @@ export class LifecycleDriver {
   private running?: { readonly d: DeployedStack; readonly fn: FunctionInfo };
   /** Asynchronous invocations (Invoke with InvocationType Event) waiting to run. */
   private readonly asyncQueue: { readonly d: DeployedStack; readonly fn: FunctionInfo; readonly payload: any }[] = [];
+  /** The stacks as the local CloudFormation query endpoint serves them. */
+  readonly stackViews = new StackViews();
 
   private constructor(private readonly options: DriverOptions) {
     this.server = http.createServer((req, res) => this.onResponse(req, res));
@@ -519,6 +522,22 @@ export class LifecycleDriver {
     return answer(404, 'ResourceNotFoundException', `Function not found: ${name}`);
   }
 
+  /** The local CloudFormation query endpoint, authorized against the calling function's role. */
+  private onCloudFormationQuery(res: http.ServerResponse, body: Buffer): void {
+    const answer = answerCloudFormationQuery(body.toString('utf8'), {
+      findStack: (nameOrId) => this.stackViews.findStack(nameOrId),
+      authorize: (action, stackArn) => {
+        const caller = this.running;
+        const role = caller && [...caller.d.resources.values()].find((x) => x.type === 'AWS::IAM::Role' && x.attributes.Arn === caller.fn.roleArn);
+        if (!caller || !role) return { allowed: false, reason: 'no handler process is running' };
+        return authorizerFromTemplate(caller.d.stack.template, role.logicalId, this.context(caller.d))({
+          action, resource: stackArn, account: caller.d.stack.account, region: caller.d.stack.region, context: {},
+        });
+      },
+    });
+    res.writeHead(answer.status, { 'content-type': 'text/xml' }).end(answer.body);
+  }
+
   private runHandler(d: DeployedStack, fn: FunctionInfo, event: unknown, requestId: string): Promise<number | null> {
     this.running = { d, fn };
     const creds = this.options.drs.credentialsFor(d.stack.account);
@@ -532,6 +551,7 @@ export class LifecycleDriver {
       ...fn.environment,
       [HandlerEnv.ENDPOINT_URL]: this.options.drs.endpoint,
       [HandlerEnv.LAMBDA_ENDPOINT_URL]: this.responseBase,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.responseBase,
       ...this.options.handlerEnv,
     };
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
@@ -612,10 +632,17 @@ export class LifecycleDriver {
   }
 
   private emit(
-    _d: DeployedStack, stackName: string, resourceType: string, status: string,
+    d: DeployedStack, stackName: string, resourceType: string, status: string,
     physicalId?: string, reason?: string, logicalId?: string,
   ): void {
     const event: StackEvent = { stackName, logicalId: logicalId ?? stackName, resourceType, status, physicalId, reason };
+    const declared = logicalId ? d.stack.template.Resources?.[logicalId]?.Metadata : undefined;
+    this.stackViews.record({
+      ...event,
+      stackId: d.stackId,
+      metadata: declared === undefined ? undefined : () => resolveValue(d.stack.template, declared, this.context(d)),
+      current: new Map([...d.resources.values()].map((r) => [r.logicalId, { physicalId: r.physicalId, type: r.type }])),
+    });
     this.events.push(event);
     this.options.onEvent?.(event);
   }
@@ -632,6 +659,10 @@ export class LifecycleDriver {
       const body = Buffer.concat(chunks);
       if (req.method === 'POST' && (req.url ?? '').startsWith('/2015-03-31/functions/')) {
         this.onLambdaInvoke(req, res, body);
+        return;
+      }
+      if (req.method === 'POST' && (req.url ?? '/') === '/') {
+        this.onCloudFormationQuery(res, body);
         return;
       }
       const requestId = (req.url ?? '').slice(1);
