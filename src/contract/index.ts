@@ -172,3 +172,4 @@ export function stagingAccountRoleName(targetAccount: string): string {
 }
 
 export * from './staging-account-extension';
+export * from './metrics';
