@@ -173,3 +173,4 @@ export function stagingAccountRoleName(targetAccount: string): string {
 
 export * from './staging-account-extension';
 export * from './metrics';
+export * from './coverage';

@@ -128,7 +128,7 @@ export const CoverageMetrics = {
     unit: 'Count',
     statistic: 'Maximum',
     dimensions: [],
-    description: 'Staging accounts with extended servers (ListStagingAccounts); total only',
+    description: 'Staging accounts checked (ListStagingAccounts plus any configured extra ones); total only',
   },
 } as const satisfies Record<string, MetricDefinition>;
 
