@@ -6,3 +6,6 @@ export * from './constructs/monitoring';
 export * from './constructs/server-selector';
 export * from './constructs/staging-account-extension';
 export * from './constructs/staging-trust-stack-set';
+export * from './constructs/drs-metrics';
+export * from './constructs/coverage-report';
+export * from './constructs/drs-dashboard';
