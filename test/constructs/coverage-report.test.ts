@@ -109,6 +109,16 @@ describe('DrsCoverageReport', () => {
     });
   });
 
+  test('docs/iam.md explains the role\'s statement by its Sid', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'iam.md'), 'utf8');
+    const s = stack();
+    new DrsCoverageReport(s, 'Coverage');
+    const sids = Object.values(Template.fromStack(s).findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement).map((st: any) => st.Sid).filter(Boolean);
+    expect(sids).toEqual(['ReadDrsCoverage']);
+    for (const sid of sids) expect(doc).toContain(`### \`${sid}\``);
+  });
+
   test('onReport: a rule on the report\'s bus for its source and detail-type', () => {
     const s = stack();
     const report = new DrsCoverageReport(s, 'Coverage');
