@@ -178,9 +178,13 @@ project.addTask('benchmark', {
 
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
+<<<<<<< HEAD
   // CI and benchmark output (the cdk-lib matrix installs a whole aws-cdk-lib into .ci-out).
   '/.ci-out', '/.benchmark', 'cdk.out',
   '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*',
+=======
+  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*', '!/lib/handlers/coverage-report-function.*',
+>>>>>>> issue10-local
 ]) {
   project.addPackageIgnore(pattern);
 }
