@@ -171,7 +171,7 @@ project.addTask('benchmark', {
 
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
-  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*',
+  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*', '!/lib/handlers/drill-steps-function.*',
 ]) {
   project.addPackageIgnore(pattern);
 }
