@@ -6,3 +6,4 @@ export * from './constructs/monitoring';
 export * from './constructs/server-selector';
 export * from './constructs/staging-account-extension';
 export * from './constructs/staging-trust-stack-set';
+export * from './constructs/recovery-drill';

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { buildDrillsApp } from './app-builder';
+
+buildDrillsApp().app.synth();
