@@ -1,4 +1,4 @@
-import { Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -12,7 +12,7 @@ import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
 import { DrillMetrics } from '../contract/drill-metrics';
 import { DrillStepsFunction } from '../handlers/drill-steps-function';
-import { IExtendedSourceServer } from './extended-source-server';
+import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
 import { drillDefinition } from './recovery-drill-definition';
 import { ServerSelector } from './server-selector';
@@ -240,6 +240,13 @@ export class RecoveryDrill extends Construct {
     const targetsProp = drillTargets(props);
     for (const statement of stateMachineStatements(props, this.drillName)) this.role.addToPrincipalPolicy(statement);
     this.stepFunction.grantInvoke(this.role);
+    if (unknownSourceTags(props)) {
+      Annotations.of(this).addWarningV2('cdk-drs-multi-account:drillInstanceTags',
+        'Some drilled servers are imported or picked by a selector without tag conditions: the clean-up may terminate their drill instances ' +
+        `only if DRS gives recovery instances the tags of StartRecovery (${DrillTags.DRILL}). If DRS copies the source server's tags instead, ` +
+        'TerminateRecoveryInstances is denied and the drill fails with DrillCleanupFailed, naming the instances. Drill ExtendedSourceServers ' +
+        'declared in a stack, StagingAccountExtensions, or a selector with tagEquals conditions to cover both.');
+    }
 
     const definition = drillDefinition({
       drillName: this.drillName,
@@ -457,10 +464,18 @@ function stateMachineStatements(props: RecoveryDrillProps, drillName: string): i
     }),
     new iam.PolicyStatement({
       sid: 'TerminateDrillInstances',
+      // Reading 1: the recovery instance carries the tags given to StartRecovery.
       actions: ['drs:TerminateRecoveryInstances'],
       resources: [`${account}:recovery-instance/*`],
       conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillName } },
     }),
+    ...instanceScopesBySourceTags(props).map((conditions, i) => new iam.PolicyStatement({
+      sid: `TerminateInstancesOfDrilledServers${i === 0 ? '' : i}`,
+      // Reading 2: the launch copies the source server's tags to the recovery instance.
+      actions: ['drs:TerminateRecoveryInstances'],
+      resources: [`${account}:recovery-instance/*`],
+      conditions,
+    })),
     new iam.PolicyStatement({
       sid: 'PublishResult',
       actions: ['events:PutEvents'],
@@ -473,6 +488,30 @@ function stateMachineStatements(props: RecoveryDrillProps, drillName: string): i
       conditions: { StringEquals: { 'cloudwatch:namespace': DrillMetrics.NAMESPACE } },
     }),
   ];
+}
+
+/**
+ * Conditions on a recovery instance's tags that hold when DRS copies the source server's tags
+ * to it: the drilled servers' owner tags where the drill knows them. Servers whose tags the
+ * drill does not know get none (see `unknownSourceTags`).
+ */
+function instanceScopesBySourceTags(props: RecoveryDrillProps): Array<Record<string, Record<string, unknown>>> {
+  if (props.extensions) {
+    return props.extensions.map((e) => ({ StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) }));
+  }
+  if (props.servers) {
+    const stackIds = [...new Set(props.servers.filter((s) => s instanceof ExtendedSourceServer).map((s) => Stack.of(s).stackId))];
+    return stackIds.length > 0 ? [{ StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackIds } }] : [];
+  }
+  const byTags = selectorTagConditions(props.selector!._render());
+  return byTags ? [byTags] : [];
+}
+
+/** Whether some drilled servers have tags the drill cannot name in IAM (imported servers, a selector without tag conditions). */
+function unknownSourceTags(props: RecoveryDrillProps): boolean {
+  if (props.extensions) return false;
+  if (props.servers) return props.servers.some((s) => !(s instanceof ExtendedSourceServer));
+  return selectorTagConditions(props.selector!._render()) === undefined;
 }
 
 function stateMachineAcknowledgements(scope: RecoveryDrill, props: RecoveryDrillProps): Record<string, string> {

@@ -37,13 +37,17 @@ function seconds(from: string | undefined, to: string | undefined): number | und
 }
 
 /**
- * When a server's launch finished: the log's per-server `LAUNCH_FINISHED` event where DRS writes
- * one (not in the API model's event list; the drill reads it if present), else the end of its
- * job, the latest moment DRS records for it.
+ * When a server was launched: its `LAUNCH_FINISHED` log event where DRS writes one (named by the
+ * issue, not in the API model's event list), else its `LAUNCH_START` event (the last per-server
+ * event of a launch in the model's list: the EC2 launch of the recovery instance), else the end
+ * of its job (the latest moment DRS records for it).
  */
-function launchedAt(job: Job, log: readonly JobLog[], serverId: string): string | undefined {
-  const finished = log.filter((l) => l.eventData?.sourceServerID === serverId && String(l.event) === 'LAUNCH_FINISHED');
-  return finished.length > 0 ? finished[finished.length - 1].logDateTime : job.endDateTime;
+export function launchedAt(job: Job, log: readonly JobLog[], serverId: string): string | undefined {
+  for (const event of ['LAUNCH_FINISHED', 'LAUNCH_START']) {
+    const found = log.filter((l) => l.eventData?.sourceServerID === serverId && String(l.event) === event);
+    if (found.length > 0) return found[found.length - 1].logDateTime;
+  }
+  return job.endDateTime;
 }
 
 function failureReason(log: readonly JobLog[], serverId: string, status: string | undefined): string {

@@ -1,0 +1,219 @@
+/**
+ * Runs the state machine definition that `RecoveryDrill` synthesizes, taken from the template,
+ * in a real Amazon States Language interpreter (aws-local-stepfunctions) against the local DRS:
+ * - `arn:aws:states:::aws-sdk:drs:<action>` Tasks call the local DRS with @aws-sdk/client-drs,
+ *   their parameters and results translated as Step Functions does (sdk-casing.ts);
+ * - `arn:aws:states:::lambda:invoke` runs the bundled Lambda asset in a process of its own;
+ * - `arn:aws:states:::events:putEvents` and `aws-sdk:cloudwatch:putMetricData` are recorded
+ *   (there is no local EventBridge or CloudWatch);
+ * - each Wait state advances the local DRS's clock by its `Seconds` and returns at once.
+ * Test support only.
+ */
+import { fork } from 'child_process';
+import * as path from 'path';
+import * as DrsSdk from '@aws-sdk/client-drs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { CfnTemplate, DeployContext, resolve } from '../support/cfn-template';
+import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
+
+export const STEPS_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drill-steps.lambda');
+const RUNNER = path.join(__dirname, 'step-runner.js');
+
+// aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22); the project runs on Node 20.
+const P = Promise as unknown as { withResolvers?: () => unknown };
+if (!P.withResolvers) {
+  P.withResolvers = () => {
+    let resolveFn!: (v: unknown) => void;
+    let rejectFn!: (e: unknown) => void;
+    const promise = new Promise((res, rej) => { resolveFn = res; rejectFn = rej; });
+    return { promise, resolve: resolveFn, reject: rejectFn };
+  };
+}
+
+/** The state machine definitions of a template, by logical id, with intrinsics resolved for `ctx`. */
+export function definitionsFrom(template: CfnTemplate, ctx: DeployContext): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const [id, r] of Object.entries(template.Resources ?? {})) {
+    if (r.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    const body = resolve(template, (r.Properties as any).DefinitionString, ctx);
+    if (typeof body !== 'string') throw new Error(`state machine ${id}: DefinitionString did not resolve to a string`);
+    out[id] = JSON.parse(body);
+  }
+  return out;
+}
+
+export interface DrillRunOptions {
+  readonly definition: any;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Moves the DRS clock forward (each Wait state calls it with its duration). */
+  readonly advance: (ms: number) => void;
+  readonly executionName?: string;
+  readonly input?: unknown;
+}
+
+export interface DrillRun {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: any;
+  readonly error?: string;
+  readonly cause?: string;
+  /** State transitions as Step Functions bills them: one per state entered, Map iterations included. */
+  readonly transitions: number;
+  readonly statesEntered: Record<string, number>;
+  /** The events put on EventBridge (Detail parsed). */
+  readonly events: any[];
+  readonly metrics: any[];
+  /** Lambda step invocations, by Step. */
+  readonly lambdaCalls: Record<string, number>;
+  /** Simulated seconds the Wait states advanced the clock by. */
+  readonly simulatedSeconds: number;
+  readonly eventLog: any[];
+}
+
+function tasksOf(states: Record<string, any>, into: Record<string, any> = {}): Record<string, any> {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') into[name] = state;
+    const inner = state.ItemProcessor ?? state.Iterator;
+    if (inner) tasksOf(inner.States, into);
+    for (const branch of state.Branches ?? []) tasksOf(branch.States, into);
+  }
+  return into;
+}
+
+function waitsOf(states: Record<string, any>, into: Record<string, any> = {}): Record<string, any> {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Wait') into[name] = state;
+    const inner = state.ItemProcessor ?? state.Iterator;
+    if (inner) waitsOf(inner.States, into);
+  }
+  return into;
+}
+
+/** One Lambda invocation of the bundled asset, as Lambda's Invoke answers it. */
+function invokeAsset(payload: unknown, env: Record<string, string>): Promise<{ ok: boolean; result?: unknown; errorType?: string; errorMessage?: string }> {
+  return new Promise((done, fail) => {
+    const child = fork(RUNNER, [], { execArgv: [], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let answer: any;
+    child.on('message', (m) => { answer = m; });
+    child.on('error', fail);
+    child.on('exit', (code) => (answer ? done(answer) : fail(new Error(`the Lambda step process exited with ${code} and no answer`))));
+    child.send({ assetDir: STEPS_ASSET_DIR, handler: 'index.handler', event: payload });
+  });
+}
+
+const SDK_PREFIX = 'arn:aws:states:::aws-sdk:';
+
+export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
+  const drs = new DrsSdk.DrsClient({ endpoint: o.endpoint, region: o.region, credentials: o.credentials, maxAttempts: 1 });
+  const events: any[] = [];
+  const metrics: any[] = [];
+  const lambdaCalls: Record<string, number> = {};
+  let simulatedSeconds = 0;
+  const lambdaEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: o.region,
+    AWS_ACCESS_KEY_ID: o.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_DRS: o.endpoint,
+  };
+
+  const handlers: Record<string, (input: any) => Promise<any>> = {};
+  for (const [name, state] of Object.entries(tasksOf(o.definition.States))) {
+    const resource: string = state.Resource;
+    if (resource === 'arn:aws:states:::lambda:invoke') {
+      handlers[name] = async (input) => {
+        lambdaCalls[input.Payload?.Step] = (lambdaCalls[input.Payload?.Step] ?? 0) + 1;
+        const answer = await invokeAsset(input.Payload, lambdaEnv);
+        if (!answer.ok) {
+          const e = new Error(answer.errorMessage);
+          e.name = answer.errorType ?? 'Error';
+          throw e;
+        }
+        return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: answer.result };
+      };
+    } else if (resource === 'arn:aws:states:::events:putEvents') {
+      handlers[name] = async (input) => {
+        for (const entry of input.Entries) {
+          // The optimized integration sends a JSON Detail as a string, as PutEvents wants it.
+          events.push({ ...entry, Detail: typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail });
+        }
+        return { Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `local-event-${events.length + i}` })), FailedEntryCount: 0 };
+      };
+    } else if (resource === `${SDK_PREFIX}cloudwatch:putMetricData`) {
+      handlers[name] = async (input) => {
+        if (typeof input.Namespace !== 'string' || !Array.isArray(input.MetricData)) throw new Error('PutMetricData needs Namespace and MetricData');
+        for (const datum of input.MetricData) metrics.push({ Namespace: input.Namespace, ...datum });
+        return {};
+      };
+    } else if (resource.startsWith(`${SDK_PREFIX}drs:`)) {
+      const action = resource.slice(`${SDK_PREFIX}drs:`.length);
+      const operation = action.charAt(0).toUpperCase() + action.slice(1);
+      const Command = (DrsSdk as any)[`${operation}Command`];
+      if (!Command) throw new Error(`@aws-sdk/client-drs has no ${operation}Command (state ${name})`);
+      handlers[name] = async (input) => {
+        const sdkInput = toSdkInput(operation, input);
+        try {
+          return fromSdkOutput(operation, await drs.send(new Command(sdkInput)));
+        } catch (err) {
+          throw sdkIntegrationError(err);
+        }
+      };
+    } else {
+      throw new Error(`state ${name}: the harness cannot run resource ${resource}`);
+    }
+  }
+
+  const waits: Record<string, number> = {};
+  for (const [name, state] of Object.entries(waitsOf(o.definition.States))) {
+    if (typeof state.Seconds !== 'number') throw new Error(`Wait state ${name}: only Seconds is supported by the harness`);
+    Object.defineProperty(waits, name, {
+      enumerable: true,
+      // Read by the interpreter each time the state runs: the DRS clock moves, the wait is 0 ms.
+      get: () => { simulatedSeconds += state.Seconds; o.advance(state.Seconds * 1000); return 0; },
+    });
+  }
+
+  const machine = new StateMachine(o.definition, { validationOptions: { checkArn: false, checkPaths: true } });
+  const executionName = o.executionName ?? `drill-${Date.now()}`;
+  const execution = machine.run(o.input ?? {}, {
+    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits },
+    context: { Execution: { Name: executionName, Id: `arn:aws:states:${o.region}:000000000000:execution:drill:${executionName}` } },
+  });
+  const eventLog: any[] = [];
+  const logging = (async () => { for await (const e of execution.eventLogs) eventLog.push(e); })();
+  let status: DrillRun['status'] = 'SUCCEEDED';
+  let output: any;
+  let error: string | undefined;
+  let cause: string | undefined;
+  try {
+    output = await execution.result;
+  } catch (err: any) {
+    status = 'FAILED';
+    const failed = eventLog.find((e) => e.type === 'ExecutionFailed');
+    error = failed?.Error ?? err?.name;
+    cause = failed?.Cause ?? err?.message;
+  }
+  await Promise.race([logging, new Promise((r) => setTimeout(r, 200))]);
+  drs.destroy();
+  const failedEvent = eventLog.find((e) => e.type === 'ExecutionFailed');
+  if (failedEvent) {
+    error = failedEvent.Error;
+    cause = typeof failedEvent.Cause === 'string' ? failedEvent.Cause : JSON.stringify(failedEvent.Cause);
+  }
+  const statesEntered: Record<string, number> = {};
+  for (const e of eventLog) if (e.type === 'StateEntered') statesEntered[e.state.name] = (statesEntered[e.state.name] ?? 0) + 1;
+  return {
+    status,
+    output,
+    error,
+    cause,
+    transitions: eventLog.filter((e) => e.type === 'StateEntered').length,
+    statesEntered,
+    events,
+    metrics,
+    lambdaCalls,
+    simulatedSeconds,
+    eventLog,
+  };
+}
