@@ -29,6 +29,10 @@ export const DrillStates = {
   JOB_ENDED: 'JobEnded',
   WAVE_DONE: 'WaveDone',
   TIMED_OUT: 'TimedOut',
+  DRAIN_WAIT: 'WaitForTimedOutJob',
+  DRAIN_DESCRIBE: 'DescribeTimedOutJob',
+  DRAIN_COUNT: 'CountDrainPoll',
+  DRAIN_ENDED: 'TimedOutJobEnded',
   COLLECT: 'Collect',
   KEEP_INSTANCES: 'KeepInstances',
   CLEAN_UP: 'CleanUp',
@@ -220,13 +224,41 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     },
     [S.TIMED_OUT]: {
       Type: 'Pass',
-      Comment: `The drill waited ${maxPolls} times ${o.pollIntervalSeconds} s for its jobs: it stops, and the clean-up runs.`,
+      Comment: `The drill waited ${maxPolls} times ${o.pollIntervalSeconds} s for its jobs: it starts no further wave, and the clean-up runs.`,
       Parameters: {
         'Error': DrillErrors.TIMED_OUT,
         'Cause.$': `States.Format('recovery job {} had not ended after the drill timeout of ${o.timeoutSeconds} seconds', $.run.job.JobID)`,
       },
       ResultPath: '$.run.error',
-      Next: S.COLLECT,
+      Next: S.DRAIN_WAIT,
+    },
+    // DRS cannot cancel a launch job: instances of the timed-out job may still appear. The drill
+    // starts no further wave and waits up to its timeout again for that job to end, so that the
+    // clean-up sees every instance the job launches.
+    [S.DRAIN_WAIT]: { Type: 'Wait', Seconds: o.pollIntervalSeconds, Next: S.DRAIN_DESCRIBE },
+    [S.DRAIN_DESCRIBE]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:drs:describeJobs',
+      Parameters: { Filters: { 'JobIDs.$': 'States.Array($.run.job.JobID)' } },
+      ResultSelector: { 'Status.$': '$.Items[0].Status' },
+      ResultPath: '$.run.jobStatus',
+      Retry: [DRS_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.drainError', Next: S.COLLECT }],
+      Next: S.DRAIN_COUNT,
+    },
+    [S.DRAIN_COUNT]: {
+      Type: 'Pass',
+      Parameters: drillCounters({ polls: 'States.MathAdd($.run.drill.Polls, 1)' }),
+      ResultPath: '$.run.drill',
+      Next: S.DRAIN_ENDED,
+    },
+    [S.DRAIN_ENDED]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.run.jobStatus.Status', StringEquals: 'COMPLETED', Next: S.COLLECT },
+        { Variable: '$.run.drill.Polls', NumericGreaterThanEquals: 2 * maxPolls, Next: S.COLLECT },
+      ],
+      Default: S.DRAIN_WAIT,
     },
     [S.COLLECT]: {
       Type: 'Task',
@@ -265,6 +297,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
       Type: 'Map',
       Comment: 'Terminates the drill instances of this execution\'s jobs, at most 200 per call.',
       ItemsPath: '$.result.TerminateBatches',
+      ItemSelector: { 'Ids.$': '$$.Map.Item.Value' },
       MaxConcurrency: 1,
       ItemProcessor: {
         ProcessorConfig: { Mode: 'INLINE' },
@@ -273,10 +306,10 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
           [S.TERMINATE]: {
             Type: 'Task',
             Resource: 'arn:aws:states:::aws-sdk:drs:terminateRecoveryInstances',
-            Parameters: { 'RecoveryInstanceIDs.$': '$' },
+            Parameters: { 'RecoveryInstanceIDs.$': '$.Ids' },
             ResultSelector: { 'JobID.$': '$.Job.JobID' },
             Retry: [DRS_RETRY],
-            Catch: [{ ErrorEquals: ['Drs.ConflictException'], ResultPath: '$', Next: S.ALREADY_TERMINATING }],
+            Catch: [{ ErrorEquals: ['Drs.ConflictException'], ResultPath: '$.conflict', Next: S.ALREADY_TERMINATING }],
             End: true,
           },
           [S.ALREADY_TERMINATING]: {
@@ -334,7 +367,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     Comment: `cdk-drs-multi-account RecoveryDrill ${o.drillName}`,
     StartAt: S.CHECK_INPUT,
     // A backstop only: the drill's own timeout (TimedOut) stops it first, with the clean-up.
-    TimeoutSeconds: o.timeoutSeconds + (o.keepInstancesSeconds ?? 0) + 3600,
+    TimeoutSeconds: 2 * o.timeoutSeconds + (o.keepInstancesSeconds ?? 0) + 3600,
     States: states,
   };
 }

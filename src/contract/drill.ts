@@ -20,8 +20,12 @@ export const RecoveryLimits = {
   CONCURRENT_JOBS: 20,
   /** Source servers across all active jobs. */
   SERVERS_IN_ACTIVE_JOBS: 500,
-  /** Recovery instance ids per TerminateRecoveryInstances call (the model's list maximum). */
-  TERMINATE_BATCH: 200,
+  /**
+   * Recovery instance ids per TerminateRecoveryInstances call. The model allows 200, but a
+   * terminate is a job too, and whether the 100-servers-per-job quota applies to it is not
+   * documented: 100 works under both readings.
+   */
+  TERMINATE_BATCH: 100,
 } as const;
 
 /** The event the drill puts on EventBridge at its end. */

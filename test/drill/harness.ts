@@ -68,6 +68,8 @@ export interface DrillRun {
   readonly lambdaCalls: Record<string, number>;
   /** Simulated seconds the Wait states advanced the clock by. */
   readonly simulatedSeconds: number;
+  /** The DRS calls the state machine's own Tasks made (SDK input form), in order. */
+  readonly sdkCalls: Array<{ readonly state: string; readonly operation: string; readonly input: any; readonly error?: string }>;
   readonly eventLog: any[];
 }
 
@@ -109,6 +111,7 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   const events: any[] = [];
   const metrics: any[] = [];
   const lambdaCalls: Record<string, number> = {};
+  const sdkCalls: DrillRun['sdkCalls'] = [];
   let simulatedSeconds = 0;
   const lambdaEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -154,9 +157,13 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
       handlers[name] = async (input) => {
         const sdkInput = toSdkInput(operation, input);
         try {
-          return fromSdkOutput(operation, await drs.send(new Command(sdkInput)));
+          const output = fromSdkOutput(operation, await drs.send(new Command(sdkInput)));
+          sdkCalls.push({ state: name, operation, input: sdkInput });
+          return output;
         } catch (err) {
-          throw sdkIntegrationError(err);
+          const translated = sdkIntegrationError(err);
+          sdkCalls.push({ state: name, operation, input: sdkInput, error: translated.name });
+          throw translated;
         }
       };
     } else {
@@ -214,6 +221,7 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
     metrics,
     lambdaCalls,
     simulatedSeconds,
+    sdkCalls,
     eventLog,
   };
 }

@@ -64,7 +64,13 @@ export function outcomeOf(request: CollectRequest, servers: readonly ServerOutco
   return servers.every((s) => s.succeeded) ? DrillOutcomes.SUCCEEDED : DrillOutcomes.FAILED;
 }
 
-export async function collect(client: DrsClient, request: CollectRequest): Promise<CollectResult> {
+export async function collect(client: DrsClient, given: CollectRequest): Promise<CollectResult> {
+  // The state machine passes `{}` and `''` when nothing went wrong.
+  const request: CollectRequest = {
+    ...given,
+    Error: given.Error?.Error ? given.Error : undefined,
+    Refusal: given.Refusal ? given.Refusal : undefined,
+  };
   const jobIds = parseJobIds(request.JobIds);
   const rto = request.RecoveryTimeObjectiveSeconds;
   const jobs = jobIds.length > 0 ? await describeJobs(client, jobIds) : [];
