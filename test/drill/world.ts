@@ -27,13 +27,19 @@ export interface WorldOptions {
   readonly servers: number;
   /** Tags of the n-th extended server (from 0). */
   readonly tags?: (n: number) => Record<string, string>;
+  /** The local DRS's reading of `initiatedBy` (README, guess 39). @default 'targetAccount' */
+  readonly initiatedBy?: 'targetAccount' | 'operation';
 }
+
+/** Every reading the local DRS has a switch for that the drill depends on: e2e tests run under each. */
+export const READINGS = ['targetAccount', 'operation'] as const;
 
 export async function startWorld(options: WorldOptions): Promise<DrillWorld> {
   const drs = await LocalDrs.start({ clock: 'manual', startTime: new Date('2026-12-01T06:00:00Z') });
   drs.addAccount(STAGING);
   drs.addAccount(TARGET);
   drs.setTrustEvaluator(() => ({ trusted: true }));
+  drs.recovery.configure({ initiatedBy: options.initiatedBy ?? 'targetAccount' });
   const target = new DrsClient({ ...drs.clientConfig(TARGET, REGION), maxAttempts: 1 });
   const servers: string[] = [];
   for (let n = 0; n < options.servers; n++) {
