@@ -172,6 +172,7 @@ project.addTask('benchmark', {
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
   '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*', '!/lib/handlers/drill-steps-function.*',
+  '!/lib/handlers/coverage-report-function.*',
 ]) {
   project.addPackageIgnore(pattern);
 }

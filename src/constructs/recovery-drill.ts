@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
-import { DrillMetrics } from '../contract/drill-metrics';
+import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
 import { DrillStepsFunction } from '../handlers/drill-steps-function';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
@@ -260,7 +260,7 @@ export class RecoveryDrill extends Construct {
       recoveryTimeObjectiveSeconds: props.recoveryTimeObjective?.toSeconds(),
       keepInstancesSeconds: props.keepInstancesFor?.toSeconds(),
       eventBusName: props.eventBus?.eventBusName ?? 'default',
-      metricNamespace: DrillMetrics.NAMESPACE,
+      metricNamespace: METRICS_NAMESPACE,
     });
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -323,25 +323,38 @@ export class RecoveryDrill extends Construct {
 
   /** 1 when a drill succeeded, 0 when not (minimum per period). */
   public metricDrillSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.DRILL_SUCCEEDED, { statistic: 'Minimum', ...props });
+    return this.metric(DrillMetrics.DRILL_SUCCEEDED, props);
   }
 
   /** The largest recovery time of a drill's servers, in seconds. */
   public metricMaxRecoveryTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.MAX_RECOVERY_TIME, { statistic: 'Maximum', unit: cloudwatch.Unit.SECONDS, ...props });
+    return this.metric(DrillMetrics.MAX_RECOVERY_TIME_SECONDS, props);
+  }
+
+  /** The median recovery time of a drill's servers, in seconds. */
+  public metricMedianRecoveryTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(DrillMetrics.MEDIAN_RECOVERY_TIME_SECONDS, props);
+  }
+
+  /** Servers in the drill's recovery jobs. */
+  public metricServersDrilled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(DrillMetrics.SERVERS_DRILLED, props);
   }
 
   /** Servers whose drill failed (launch, recovery time objective, or not started). */
   public metricServersFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.SERVERS_FAILED, { statistic: 'Maximum', ...props });
+    return this.metric(DrillMetrics.SERVERS_FAILED, props);
   }
 
-  private metric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+  private metric(definition: MetricDefinition, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: DrillMetrics.NAMESPACE,
-      metricName,
-      dimensionsMap: { [DrillMetrics.DIMENSION]: this.drillName },
+      namespace: METRICS_NAMESPACE,
+      metricName: definition.name,
+      dimensionsMap: { [MetricDimensions.DRILL_NAME]: this.drillName },
+      statistic: definition.statistic,
+      unit: definition.unit === 'Seconds' ? cloudwatch.Unit.SECONDS : definition.unit === 'Count' ? cloudwatch.Unit.COUNT : undefined,
       period: Duration.days(1),
+      label: definition.description,
       ...props,
     });
   }
@@ -485,7 +498,7 @@ function stateMachineStatements(props: RecoveryDrillProps, drillName: string): i
       sid: 'PublishMetrics',
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'],
-      conditions: { StringEquals: { 'cloudwatch:namespace': DrillMetrics.NAMESPACE } },
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
     }),
   ];
 }

@@ -28,11 +28,8 @@ export const RecoveryLimits = {
   TERMINATE_BATCH: 100,
 } as const;
 
-/** The event the drill puts on EventBridge at its end. */
-export const DrillEvent = {
-  SOURCE: 'cdk-drs-multi-account',
-  DETAIL_TYPE: 'DRS Recovery Drill Result',
-} as const;
+/** The event the drill puts on EventBridge at its end (named with the library's other metrics and events). */
+export { DrillEvent } from './metrics';
 
 /** Errors the state machine raises itself (its Fail states and the timeout). */
 export const DrillErrors = {

@@ -190,7 +190,7 @@ describe.each(READINGS)('initiatedBy reading %s', (initiatedBy) => {
   });
 
   test('waves follow the wave tag: tagged servers first, by value', async () => {
-    world = await startWorld({ servers: 5, tags: (n) => (n === 4 ? { DrWave: '1' } : n === 2 ? { DrWave: '2' } : {}) });
+    world = await startWorld({ servers: 5, tags: (n): Record<string, string> => (n === 4 ? { DrWave: '1' } : n === 2 ? { DrWave: '2' } : {}) });
     const { definition } = drillOf(world.servers, { waveTagKey: 'DrWave' });
     const run = await drill(world, definition, 'ordered');
     const waves = calls(run, 'StartRecovery').map((c) => c.input.sourceServers.map((s: any) => s.sourceServerID));

@@ -12,7 +12,6 @@
 import { fork } from 'child_process';
 import * as path from 'path';
 import * as DrsSdk from '@aws-sdk/client-drs';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { CfnTemplate, DeployContext, resolve } from '../support/cfn-template';
 import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
 
@@ -104,6 +103,12 @@ function invokeAsset(payload: unknown, env: Record<string, string>): Promise<{ o
   });
 }
 
+/** The interpreter: an ES module package with a CommonJS build (main.node.cjs), typed loosely here. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as {
+  StateMachine: new (definition: any, options?: any) => { run(input: any, options?: any): { result: Promise<any>; eventLogs: AsyncIterable<any> } };
+};
+
 const SDK_PREFIX = 'arn:aws:states:::aws-sdk:';
 
 export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
@@ -157,7 +162,7 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
       handlers[name] = async (input) => {
         const sdkInput = toSdkInput(operation, input);
         try {
-          const output = fromSdkOutput(operation, await drs.send(new Command(sdkInput)));
+          const output = fromSdkOutput(operation, await drs.send(new Command(sdkInput)) as unknown as Record<string, unknown>);
           sdkCalls.push({ state: name, operation, input: sdkInput });
           return output;
         } catch (err) {

@@ -6,7 +6,7 @@
  */
 import { DrsClient, Job, JobLog, RecoveryInstance } from '@aws-sdk/client-drs';
 import { CollectRequest, CollectResult, DrillErrors, DrillOutcomes, RecoveryLimits, ServerOutcome } from '../../contract/drill';
-import { DrillMetrics } from '../../contract/drill-metrics';
+import { DrillMetrics, MetricDimensions } from '../../contract/metrics';
 import { chunks, describeJobLog, describeJobs, describeRecoveryInstances } from './drs-reads';
 
 /** The job ids the state machine accumulated with States.Format: separated by spaces. */
@@ -126,14 +126,14 @@ export async function collect(client: DrsClient, given: CollectRequest): Promise
     ...(servers.filter((s) => !s.succeeded).slice(0, 10).map((s) => `${s.sourceServerId}: ${s.reason}`)),
   ].join('; ');
 
-  const dimensions = [{ Name: DrillMetrics.DIMENSION, Value: request.DrillName }];
-  const metric = (name: string, value: number, unit: string) => ({ MetricName: name, Dimensions: dimensions, Value: value, Unit: unit });
+  const dimensions = [{ Name: MetricDimensions.DRILL_NAME, Value: request.DrillName }];
+  const metric = (m: { name: string; unit: string }, value: number) => ({ MetricName: m.name, Dimensions: dimensions, Value: value, Unit: m.unit });
   const metricData = [
-    metric(DrillMetrics.SERVERS_DRILLED, servers.length, 'Count'),
-    metric(DrillMetrics.SERVERS_FAILED, failed + notStarted, 'Count'),
-    metric(DrillMetrics.DRILL_SUCCEEDED, succeeded ? 1 : 0, 'Count'),
-    ...(max !== undefined ? [metric(DrillMetrics.MAX_RECOVERY_TIME, max, 'Seconds')] : []),
-    ...(med !== undefined ? [metric(DrillMetrics.MEDIAN_RECOVERY_TIME, med, 'Seconds')] : []),
+    metric(DrillMetrics.SERVERS_DRILLED, servers.length),
+    metric(DrillMetrics.SERVERS_FAILED, failed + notStarted),
+    metric(DrillMetrics.DRILL_SUCCEEDED, succeeded ? 1 : 0),
+    ...(max !== undefined ? [metric(DrillMetrics.MAX_RECOVERY_TIME_SECONDS, max)] : []),
+    ...(med !== undefined ? [metric(DrillMetrics.MEDIAN_RECOVERY_TIME_SECONDS, med)] : []),
   ];
 
   return {
