@@ -13,7 +13,7 @@ import {
   StagingAccountTrust,
 } from '../../src';
 
-export interface DrillsAppOptions {
+export interface ExampleAppOptions {
   /** Where to write the cloud assembly. @default - the CDK CLI's outdir, or a temporary directory */
   readonly outdir?: string;
   /**
@@ -26,7 +26,7 @@ export interface DrillsAppOptions {
   readonly nag?: boolean;
 }
 
-export interface DrillsApp {
+export interface ExampleApp {
   readonly app: App;
   readonly stagingStack: Stack;
   readonly targetStack: Stack;
@@ -52,7 +52,7 @@ function defaultStagingArns(stagingAccount: string): string[] {
  * server the extension owns, weekly, keeping the drill instances for an hour. Failed drills raise
  * an alarm, and every result goes to an encrypted topic.
  */
-export function buildDrillsApp(options: DrillsAppOptions = {}): DrillsApp {
+export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   const app = new App({ outdir: options.outdir, context: options.context });
   const stagingAccount = contextString(app, 'stagingAccount') ?? DEFAULT_STAGING_ACCOUNT;
   const targetAccount = contextString(app, 'targetAccount') ?? DEFAULT_TARGET_ACCOUNT;

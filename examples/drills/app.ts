@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { buildDrillsApp } from './app-builder';
+import { buildExampleApp } from './app-builder';
 
-buildDrillsApp().app.synth();
+buildExampleApp().app.synth();
