@@ -354,7 +354,6 @@ export class RecoveryDrill extends Construct {
       statistic: definition.statistic,
       unit: definition.unit === 'Seconds' ? cloudwatch.Unit.SECONDS : definition.unit === 'Count' ? cloudwatch.Unit.COUNT : undefined,
       period: Duration.days(1),
-      label: definition.description,
       ...props,
     });
   }
