@@ -169,6 +169,13 @@ project.addTask('benchmark', {
   receiveArgs: true,
 });
 
+// The drill state machine in the States Language interpreter at 3, 100 and 300 servers.
+project.addTask('benchmark:drill', {
+  description: 'Run the RecoveryDrill definition against the local DRS at 3, 100 and 300 servers (benchmarks/RESULTS-drill.md)',
+  exec: 'ts-node --project test/tsconfig.json benchmarks/drill.ts',
+  receiveArgs: true,
+});
+
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
   '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*', '!/lib/handlers/drill-steps-function.*',
