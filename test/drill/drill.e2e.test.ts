@@ -259,3 +259,24 @@ describe.each(READINGS)('initiatedBy reading %s', (initiatedBy) => {
     expect(world.drs.calls.filter((c) => c.account === TARGET)).toHaveLength(1); // CreateExtendedSourceServer of the set-up
   });
 });
+
+describe('with IAM evaluated as deployed (the state machine role for its Tasks, the function role for the Lambda steps)', () => {
+  test('a selector with a tag condition: the drill runs, and the clean-up is allowed by the tag the instances copy from their servers', async () => {
+    world = await startWorldWith({ servers: 3, tags: () => ({ Application: 'erp' }) });
+    const { definition, template } = synthDrill(() => ({ selector: ServerSelector.tagEquals('Application', 'erp'), drillName: 'iam-erp' }));
+    const run = await drill(world, definition, 'iam-selector', undefined, template);
+    expect({ status: run.status, cause: run.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    expect(calls(run, 'TerminateRecoveryInstances').flatMap((c) => c.input.recoveryInstanceIDs)).toHaveLength(3);
+    expect(world.drs.calls.filter((c) => c.status === 403)).toEqual([]);
+  });
+
+  test('imported servers under the reading "instances copy the server\'s tags": the terminate is denied and the drill says so (the synth warning)', async () => {
+    world = await startWorldWith({ servers: 2 });
+    const { definition, template } = drillOf(world.servers, { drillName: 'iam-imported' });
+    const run = await drill(world, definition, 'iam-imported', undefined, template);
+    expect(run.error).toBe('DrillCleanupFailed');
+    expect(run.cause).toContain('drs:TerminateRecoveryInstances');
+    expect(run.events[0].Detail.outcome).toBe('SUCCEEDED'); // the drill itself went well
+    expect(world.drs.calls.filter((c) => c.status === 403).map((c) => c.operation)).toEqual(['TerminateRecoveryInstances']);
+  });
+});

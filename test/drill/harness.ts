@@ -12,6 +12,8 @@
 import { fork } from 'child_process';
 import * as path from 'path';
 import * as DrsSdk from '@aws-sdk/client-drs';
+import { authorizerFromTemplate } from '../local-drs/iam';
+import { Authorizer } from '../local-drs/types';
 import { CfnTemplate, DeployContext, resolve } from '../support/cfn-template';
 import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
 
@@ -27,6 +29,17 @@ if (!P.withResolvers) {
     const promise = new Promise((res, rej) => { resolveFn = res; rejectFn = rej; });
     return { promise, resolve: resolveFn, reject: rejectFn };
   };
+}
+
+/** Authorizers for the drill's two roles, from the synthesized template (state machine role, function role). */
+export function drillAuthorizers(template: CfnTemplate, ctx: DeployContext): { stateMachine: Authorizer; steps: Authorizer } {
+  const roles = Object.entries(template.Resources ?? {}).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+  const by = (service: string) => {
+    const found = roles.find(([, r]) => JSON.stringify((r.Properties as any).AssumeRolePolicyDocument).includes(service));
+    if (!found) throw new Error(`no role trusted by ${service} in the template`);
+    return authorizerFromTemplate(template, found[0], ctx);
+  };
+  return { stateMachine: by('states.amazonaws.com'), steps: by('lambda.amazonaws.com') };
 }
 
 /** The state machine definitions of a template, by logical id, with intrinsics resolved for `ctx`. */
@@ -50,6 +63,12 @@ export interface DrillRunOptions {
   readonly advance: (ms: number) => void;
   readonly executionName?: string;
   readonly input?: unknown;
+  /**
+   * Evaluate IAM as deployed: the state machine's Tasks call DRS as the state machine's role,
+   * the Lambda steps as the function's role (one caller at a time: the drill makes no two calls
+   * at once). `set` installs an authorizer for the account (LocalDrs.setAuthorizer).
+   */
+  readonly iam?: { readonly stateMachine: Authorizer; readonly steps: Authorizer; set(authorizer: Authorizer | undefined): void };
 }
 
 export interface DrillRun {
@@ -126,12 +145,25 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
     AWS_ENDPOINT_URL_DRS: o.endpoint,
   };
 
+  // Jobs this execution started, with the tags StartRecovery gave them: the local DRS authorizes
+  // DescribeJobLogItems on the job ARN without the job's tags (README, guess 49), which IAM does
+  // pass for the job resource type (aws:ResourceTag); the harness adds them for those jobs.
+  const jobTags = new Map<string, Record<string, string>>();
+  const withJobTags = (inner: Authorizer): Authorizer => (request) => {
+    const jobId = request.action === 'drs:DescribeJobLogItems' ? request.resource.split(':job/')[1] : undefined;
+    const tags = jobId ? jobTags.get(jobId) : undefined;
+    if (!tags) return inner(request);
+    return inner({ ...request, context: { ...request.context, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) } });
+  };
+  const actAs = (who: 'stateMachine' | 'steps') => o.iam?.set(who === 'steps' ? withJobTags(o.iam.steps) : o.iam.stateMachine);
+
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   for (const [name, state] of Object.entries(tasksOf(o.definition.States))) {
     const resource: string = state.Resource;
     if (resource === 'arn:aws:states:::lambda:invoke') {
       handlers[name] = async (input) => {
         lambdaCalls[input.Payload?.Step] = (lambdaCalls[input.Payload?.Step] ?? 0) + 1;
+        actAs('steps');
         const answer = await invokeAsset(input.Payload, lambdaEnv);
         if (!answer.ok) {
           const e = new Error(answer.errorMessage);
@@ -161,8 +193,11 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
       if (!Command) throw new Error(`@aws-sdk/client-drs has no ${operation}Command (state ${name})`);
       handlers[name] = async (input) => {
         const sdkInput = toSdkInput(operation, input);
+        actAs('stateMachine');
         try {
-          const output = fromSdkOutput(operation, await drs.send(new Command(sdkInput)) as unknown as Record<string, unknown>);
+          const raw = await drs.send(new Command(sdkInput)) as any;
+          if (operation === 'StartRecovery' && raw.job?.jobID) jobTags.set(raw.job.jobID, sdkInput.tags as Record<string, string> ?? {});
+          const output = fromSdkOutput(operation, raw as Record<string, unknown>);
           sdkCalls.push({ state: name, operation, input: sdkInput });
           return output;
         } catch (err) {
@@ -208,6 +243,7 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   }
   await Promise.race([logging, new Promise((r) => setTimeout(r, 200))]);
   drs.destroy();
+  o.iam?.set(undefined);
   const failedEvent = eventLog.find((e) => e.type === 'ExecutionFailed');
   if (failedEvent) {
     error = failedEvent.Error;

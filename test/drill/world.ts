@@ -8,7 +8,7 @@ import { CreateExtendedSourceServerCommand, DrsClient, StartRecoveryCommand } fr
 import { RecoveryDrill, RecoveryDrillProps } from '../../src';
 import { LocalDrs } from '../local-drs';
 import { CfnTemplate } from '../support/cfn-template';
-import { definitionsFrom, DrillRun, runDrill } from './harness';
+import { definitionsFrom, drillAuthorizers, DrillRun, runDrill } from './harness';
 
 export const STAGING = '111111111111';
 export const TARGET = '222222222222';
@@ -65,6 +65,8 @@ export async function startRealRecovery(world: DrillWorld, ids: string[]): Promi
 }
 
 /** Synthesizes a stack with one drill (the props may refer to the stack) and returns its definition. */
+export const DRILL_CTX = { account: TARGET, region: REGION, stackName: 'DrillStack' };
+
 export function synthDrill(props: (stack: Stack) => RecoveryDrillProps): { definition: any; template: CfnTemplate; drill: RecoveryDrill } {
   const app = new App();
   const stack = new Stack(app, 'DrillStack', { env: { account: TARGET, region: REGION } });
@@ -75,8 +77,11 @@ export function synthDrill(props: (stack: Stack) => RecoveryDrillProps): { defin
   return { definition: definitions[0], template, drill };
 }
 
-export async function drill(world: DrillWorld, definition: any, executionName = 'exec-1', input?: unknown): Promise<DrillRun> {
+/** Runs the definition; with `template`, IAM is evaluated with the drill's roles as deployed. */
+export async function drill(world: DrillWorld, definition: any, executionName = 'exec-1', input?: unknown, template?: CfnTemplate): Promise<DrillRun> {
+  const iam = template ? { ...drillAuthorizers(template, DRILL_CTX), set: (a: any) => world.drs.setAuthorizer(TARGET, a) } : undefined;
   return runDrill({
+    iam,
     definition,
     endpoint: world.drs.endpoint,
     region: REGION,
