@@ -24,6 +24,8 @@ interface Row {
   readonly drsCalls: Record<string, number>;
   readonly lambdaInvocations: number;
   readonly realSeconds: number;
+  /** The largest state input or output of the execution, in bytes (Step Functions' limit: 256 KB). */
+  readonly largestStateBytes: number;
 }
 
 async function measure(servers: number): Promise<Row> {
@@ -47,6 +49,8 @@ async function measure(servers: number): Promise<Row> {
       drsCalls,
       lambdaInvocations: Object.values(run.lambdaCalls).reduce((a, b) => a + b, 0),
       realSeconds,
+      largestStateBytes: Math.max(...run.eventLog.filter((e) => e.state).map((e) =>
+        Math.max(Buffer.byteLength(JSON.stringify(e.state.input ?? null)), Buffer.byteLength(JSON.stringify(e.state.output ?? null))))),
     };
   } finally {
     await world.stop();
@@ -63,10 +67,10 @@ function report(rows: Row[]): string {
     'by aws-local-stepfunctions against the local DRS (default job timing: 30 s to start, 300 s to',
     'launch; terminate jobs are not waited for).',
     '',
-    '| servers | waves | outcome | simulated wall time | transitions | per server | DRS calls | per server | Lambda invocations | real time |',
-    '|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|',
+    '| servers | waves | outcome | simulated wall time | transitions | per server | DRS calls | per server | Lambda invocations | largest state | real time |',
+    '|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows.map((r) => `| ${r.servers} | ${r.waves} | ${r.outcome} | ${r.simulatedMinutes.toFixed(0)} min | ${r.transitions} | ` +
-      `${(r.transitions / r.servers).toFixed(2)} | ${total(r)} | ${(total(r) / r.servers).toFixed(2)} | ${r.lambdaInvocations} | ${r.realSeconds.toFixed(1)} s |`),
+      `${(r.transitions / r.servers).toFixed(2)} | ${total(r)} | ${(total(r) / r.servers).toFixed(2)} | ${r.lambdaInvocations} | ${(r.largestStateBytes / 1024).toFixed(0)} KB | ${r.realSeconds.toFixed(1)} s |`),
     '',
     'DRS calls by operation:',
     '',
