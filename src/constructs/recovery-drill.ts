@@ -9,15 +9,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
-import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
-import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
-import { DrillStepsFunction } from '../handlers/drill-steps-function';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
 import { drillDefinition } from './recovery-drill-definition';
 import { ServerSelector } from './server-selector';
 import { StagingAccountExtension } from './staging-account-extension';
 import { throwIfProblems } from './validation';
+import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
+import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
+import { DrillStepsFunction } from '../handlers/drill-steps-function';
 
 /**
  * What a drill does with a selected server that already has a recovery instance (a drill would
