@@ -170,9 +170,9 @@ export class Recovery {
 
   private describeJobLogItems(caller: Caller, input: Input): unknown {
     const jobID = input.jobID as string;
-    this.service.authorize(caller, 'drs:DescribeJobLogItems', this.jobArn(caller, jobID));
-    this.service.initializedRegion(caller);
     const job = this.region(caller.account, caller.region).jobs.get(jobID);
+    this.service.authorize(caller, 'drs:DescribeJobLogItems', this.jobArn(caller, jobID), resourceTagContext(job?.tags));
+    this.service.initializedRegion(caller);
     if (!job) throw validationError(`Job ${jobID} not found`, 'other', [{ name: 'jobID', message: `Job ${jobID} not found` }]);
     const indexed = job.log.map((item, index) => ({ item, index }));
     const page = this.service.page('DescribeJobLogItems', input, indexed, (e) => e.index);
