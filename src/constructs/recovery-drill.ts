@@ -9,15 +9,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
-import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
-import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
-import { DrillStepsFunction } from '../handlers/drill-steps-function';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
 import { drillDefinition } from './recovery-drill-definition';
 import { ServerSelector } from './server-selector';
 import { StagingAccountExtension } from './staging-account-extension';
 import { throwIfProblems } from './validation';
+import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
+import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
+import { DrillStepsFunction } from '../handlers/drill-steps-function';
 
 /**
  * What a drill does with a selected server that already has a recovery instance (a drill would
@@ -370,7 +370,8 @@ function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob:
   if (!Token.isUnresolved(drillName) && !DRILL_NAME.test(drillName)) {
     problems.push(`drillName must be 1-128 letters, digits or -_.:/ (it is a tag value and a metric dimension), got '${drillName}'`);
   }
-  if (!Token.isUnresolved(serversPerJob) && (!Number.isInteger(serversPerJob) || serversPerJob < 1 || serversPerJob > RecoveryLimits.SERVERS_PER_JOB)) {
+  const perJobOk = Number.isInteger(serversPerJob) && serversPerJob >= 1 && serversPerJob <= RecoveryLimits.SERVERS_PER_JOB;
+  if (!Token.isUnresolved(serversPerJob) && !perJobOk) {
     problems.push(`serversPerJob must be a whole number from 1 to ${RecoveryLimits.SERVERS_PER_JOB} (DRS's servers per recovery job), got ${serversPerJob}`);
   }
   if (props.waveTagKey !== undefined && !Token.isUnresolved(props.waveTagKey) && (props.waveTagKey.length < 1 || props.waveTagKey.length > 256)) {

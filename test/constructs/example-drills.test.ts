@@ -10,7 +10,10 @@ import { tmpOutdirs } from '../support/tmp-outdir';
 const tmpOutdir = tmpOutdirs('drs-drills-example-');
 
 interface Report {
-  readonly pluginReports: Array<{ readonly conclusion: string; readonly violations: Array<{ readonly ruleName: string; readonly violatingConstructs: Array<{ readonly constructPath: string }> }> }>;
+  readonly pluginReports: Array<{
+    readonly conclusion: string;
+    readonly violations: Array<{ readonly ruleName: string; readonly violatingConstructs: Array<{ readonly constructPath: string }> }>;
+  }>;
 }
 
 function synthReport(extend?: (built: ReturnType<typeof buildExampleApp>) => void): Report {

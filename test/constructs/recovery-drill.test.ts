@@ -8,10 +8,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { ExtendedSourceServer, RecoveryDrill, RecoveryDrillProps, ServerSelector, StagingAccountExtension } from '../../src';
 import { OwnerTags } from '../../src/contract';
 import { DrillTags } from '../../src/contract/drill';
+import { definitionsFrom } from '../drill/harness';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { Authorizer } from '../local-drs/types';
 import { CfnTemplate } from '../support/cfn-template';
-import { definitionsFrom } from '../drill/harness';
 
 const ACCOUNT = '222222222222';
 const REGION = 'us-east-1';
@@ -49,7 +49,7 @@ describe('validation at synth', () => {
     ['two sources', (s) => ({ servers: [ExtendedSourceServer.fromSourceServerId(s, 'S', 's-0123456789abcdef0')], selector: ServerSelector.all() }), '(got 2)'],
     ['an empty list', () => ({ servers: [] }), 'servers must list at least one server'],
     ['101 servers per job', () => ({ selector: ServerSelector.all(), serversPerJob: 101 }), "serversPerJob must be a whole number from 1 to 100 (DRS's servers per recovery job), got 101"],
-    ['a bad drill name', () => ({ selector: ServerSelector.all(), drillName: 'my drill!' }), "drillName must be 1-128 letters, digits or -_.:/"],
+    ['a bad drill name', () => ({ selector: ServerSelector.all(), drillName: 'my drill!' }), 'drillName must be 1-128 letters, digits or -_.:/'],
     ['a timeout shorter than the poll', () => ({ selector: ServerSelector.all(), timeout: Duration.seconds(30) }), 'timeout (30 s) must be at least pollInterval (60 s)'],
   ])('%s', (_, props, message) => {
     expect(() => build(props)).toThrow(message);
@@ -154,7 +154,7 @@ describe('IAM of the state machine role (IAM simulator)', () => {
   test('the Lambda steps only read', () => {
     const { stack, drill, template } = build(() => ({ selector: ServerSelector.all(), drillName: 'n' }));
     const authorize = authorizer(template, stack, drill.stepFunction.role as iam.Role);
-    const allowed = (action: string, resource: string, context: Record<string, string> = {}) =>
+    const allowed = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
       authorize({ action, resource, account: ACCOUNT, region: REGION, context }).allowed;
     for (const action of ['drs:DescribeSourceServers', 'drs:DescribeRecoveryInstances', 'drs:DescribeJobs']) expect(allowed(action, '*')).toBe(true);
     expect(allowed('drs:DescribeJobLogItems', `arn:aws:drs:${REGION}:${ACCOUNT}:job/drsjob-0123456789abcdef0`, resourceTags({ [DrillTags.DRILL]: 'n' }))).toBe(true);
@@ -179,12 +179,19 @@ describe('attributes, alarm, schedule, notifications', () => {
     const topic = new sns.Topic(stack, 'Topic');
     const drill = new RecoveryDrill(stack, 'Drill', {
       servers: [new ExtendedSourceServer(stack, 'Web', { stagingSourceServerArn: STAGING_ARN })],
-      drillName: 'monthly', schedule: events.Schedule.rate(Duration.days(30)), topic,
+      drillName: 'monthly',
+      schedule: events.Schedule.rate(Duration.days(30)),
+      topic,
     });
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'DrillSucceeded', Namespace: 'CdkDrsMultiAccount', Statistic: 'Minimum', Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold', Dimensions: [{ Name: 'DrillName', Value: 'monthly' }], TreatMissingData: 'notBreaching',
+      MetricName: 'DrillSucceeded',
+      Namespace: 'CdkDrsMultiAccount',
+      Statistic: 'Minimum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      Dimensions: [{ Name: 'DrillName', Value: 'monthly' }],
+      TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) }],
     });
     t.hasResourceProperties('AWS::Events::Rule', {

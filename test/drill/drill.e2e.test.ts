@@ -6,10 +6,10 @@
 import * as fs from 'fs';
 import { DescribeRecoveryInstancesCommand, RecoveryInstance, StartRecoveryCommand } from '@aws-sdk/client-drs';
 import { Duration } from 'aws-cdk-lib';
-import { ExistingRecoveryInstance, ExtendedSourceServer, ServerSelector } from '../../src';
-import { DrillTags } from '../../src/contract/drill';
 import { DrillRun, STEPS_ASSET_DIR } from './harness';
 import { drill, DrillWorld, READINGS, REGION, startRealRecovery, startWorld as startWorldWith, synthDrill, TARGET, WorldOptions } from './world';
+import { ExistingRecoveryInstance, ExtendedSourceServer, ServerSelector } from '../../src';
+import { DrillTags } from '../../src/contract/drill';
 
 jest.setTimeout(120_000);
 

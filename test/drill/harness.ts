@@ -12,10 +12,10 @@
 import { fork } from 'child_process';
 import * as path from 'path';
 import * as DrsSdk from '@aws-sdk/client-drs';
+import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { Authorizer } from '../local-drs/types';
 import { CfnTemplate, DeployContext, resolve } from '../support/cfn-template';
-import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
 
 export const STEPS_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drill-steps.lambda');
 const RUNNER = path.join(__dirname, 'step-runner.js');
@@ -111,7 +111,9 @@ function waitsOf(states: Record<string, any>, into: Record<string, any> = {}): R
 }
 
 /** One Lambda invocation of the bundled asset, as Lambda's Invoke answers it. */
-function invokeAsset(payload: unknown, env: Record<string, string>): Promise<{ ok: boolean; result?: unknown; errorType?: string; errorMessage?: string }> {
+interface StepAnswer { readonly ok: boolean; readonly result?: unknown; readonly errorType?: string; readonly errorMessage?: string }
+
+function invokeAsset(payload: unknown, env: Record<string, string>): Promise<StepAnswer> {
   return new Promise((done, fail) => {
     const child = fork(RUNNER, [], { execArgv: [], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let answer: any;

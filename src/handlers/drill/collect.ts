@@ -5,9 +5,9 @@
  * terminate: drill instances launched by this execution's jobs, and nothing else.
  */
 import { DrsClient, Job, JobLog, RecoveryInstance } from '@aws-sdk/client-drs';
+import { chunks, describeJobLog, describeJobs, describeRecoveryInstances } from './drs-reads';
 import { CollectRequest, CollectResult, DrillErrors, DrillOutcomes, RecoveryLimits, ServerOutcome } from '../../contract/drill';
 import { DrillMetrics, MetricDimensions } from '../../contract/metrics';
-import { chunks, describeJobLog, describeJobs, describeRecoveryInstances } from './drs-reads';
 
 /** The job ids the state machine accumulated with States.Format: separated by spaces. */
 export function parseJobIds(value: string | undefined): string[] {

@@ -41,7 +41,10 @@ describe('collect', () => {
     drs.reset();
     drs.on(DescribeJobsCommand).resolves({
       items: [{
-        jobID: 'drsjob-a', status: 'COMPLETED', creationDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-01-01T00:20:00Z',
+        jobID: 'drsjob-a',
+        status: 'COMPLETED',
+        creationDateTime: '2026-01-01T00:00:00Z',
+        endDateTime: '2026-01-01T00:20:00Z',
         participatingServers: [
           { sourceServerID: 's-1', launchStatus: 'LAUNCHED', recoveryInstanceID: 'i-1' },
           { sourceServerID: 's-2', launchStatus: 'LAUNCHED', recoveryInstanceID: 'i-2' },
