@@ -4,6 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -163,6 +164,7 @@ export interface RecoveryDrillProps {
  * import { App, Duration, Stack } from 'aws-cdk-lib';
  * import * as events from 'aws-cdk-lib/aws-events';
  * import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
  * import { ExtendedSourceServer, RecoveryDrill } from 'cdk-drs-multi-account';
  *
  * const app = new App();
@@ -189,7 +191,7 @@ export class RecoveryDrill extends Construct {
   public readonly role: iam.Role;
 
   /** The function of the drill's read-only Lambda steps. */
-  public readonly stepFunction: DrillStepsFunction;
+  public readonly stepFunction: lambda.IFunction;
 
   /** The drill's name (its tag value on recovery jobs and its metrics' `DrillName`). */
   public readonly drillName: string;
@@ -218,14 +220,15 @@ export class RecoveryDrill extends Construct {
       description: `cdk-drs-multi-account drill ${this.drillName}: read-only DRS steps`,
     });
     logGroup.grantWrite(stepsRole);
-    this.stepFunction = new DrillStepsFunction(this, 'Steps', {
+    const steps = new DrillStepsFunction(this, 'Steps', {
       description: `cdk-drs-multi-account drill ${this.drillName}: plans waves and collects results (reads DRS only)`,
       role: stepsRole,
       logGroup,
       timeout: Duration.minutes(5),
       memorySize: 512,
     });
-    acknowledgeFinding(this.stepFunction, 'AwsSolutions-L1',
+    this.stepFunction = steps;
+    acknowledgeFinding(steps, 'AwsSolutions-L1',
       'The runtime is pinned so the deployed bundle is the tested one; it is moved to newer runtimes with releases.');
     for (const statement of stepsStatements(this.drillName)) stepsRole.addToPrincipalPolicy(statement);
     acknowledgeFinding(stepsRole.node.findChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::*]',
@@ -430,7 +433,7 @@ function startRecoveryScopes(props: RecoveryDrillProps): Array<{ resources: stri
 }
 
 /** IAM conditions a selector implies on the server's tags, if any. */
-export function selectorTagConditions(selector: ServerSelectorProperty): Record<string, Record<string, unknown>> | undefined {
+function selectorTagConditions(selector: ServerSelectorProperty): Record<string, Record<string, unknown>> | undefined {
   const required = selector.Type === SelectorTypes.ALL_OF ? (selector.Selectors ?? []) : [selector];
   const equals: Record<string, string[]> = {};
   const present: Record<string, string> = {};
