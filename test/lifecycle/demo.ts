@@ -13,7 +13,7 @@ import type { SourceServer } from '@aws-sdk/client-drs';
 import { demoDrill } from './demo-drill';
 import { LifecycleDriver, OperationResult, StackEvent } from './driver';
 import { buildExampleApp } from '../../examples/basic/app-builder';
-import { HandlerEnv, OwnerTags } from '../../src/contract';
+import { OwnerTags } from '../../src/contract';
 import { LocalDrs } from '../local-drs';
 
 const say = (line = ''): void => console.log(line);
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const driver = await LifecycleDriver.start({
     drs,
     onEvent: printEvent,
-    handlerEnv: { [HandlerEnv.POLL_INTERVAL_MS]: '100', [HandlerEnv.RETRY_BASE_DELAY_MS]: '50' },
+    handlerTiming: { pollIntervalMs: 100, retryBaseDelayMs: 50 },
     maxInvocationMs: 120_000,
   });
   try {

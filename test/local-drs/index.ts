@@ -117,6 +117,7 @@ export class LocalDrs {
       rules: {
         deleteMissingServer: options.rules?.deleteMissingServer ?? 'ResourceNotFound',
         deleteRequiresDisconnect: options.rules?.deleteRequiresDisconnect ?? 'all',
+        ...(options.rules?.describeMaxResults !== undefined ? { describeMaxResults: options.rules.describeMaxResults } : {}),
       },
       now: () => this.clock.now(),
       seed: options.seed ?? 1,

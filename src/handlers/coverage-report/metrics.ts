@@ -16,7 +16,8 @@ const COUNT_FIELDS: ReadonlyArray<[MetricDefinition, keyof CoverageCounts]> = [
 ];
 
 /** An EMF document: the `_aws` directive plus the dimension and metric members it names. */
-export function emfDocument(timestampMs: number, dimensions: Record<string, string>, values: ReadonlyArray<[MetricDefinition, number]>): Record<string, unknown> {
+export function emfDocument(timestampMs: number, dimensions: Record<string, string>,
+  values: ReadonlyArray<[MetricDefinition, number]>): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: timestampMs,

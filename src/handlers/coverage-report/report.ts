@@ -5,9 +5,9 @@
  * ListStagingAccounts, DescribeSourceServers and ListExtensibleSourceServers.
  */
 import {
-  CoverageCounts, CoverageReportDetail, COVERAGE_LIST_LIMIT, OwnerTags, ServerIssue, StackCoverage, StagingAccountCoverage, UnextendedServer,
+  CoverageCounts, CoverageReportDetail, COVERAGE_LIST_LIMIT, Limits, OwnerTags, ServerIssue, StackCoverage, StagingAccountCoverage,
+  UnextendedServer,
 } from '../../contract';
-import { Limits } from '../../contract';
 import { errorName } from '../drs/errors';
 import { collectPages } from '../drs/paginate';
 import { RetryOptions, withRetry } from '../drs/retry';
@@ -48,7 +48,8 @@ export async function buildCoverageReport(client: DrsClient, options: CoverageOp
     let extensible: StagingSourceServer[] = [];
     let readError: string | undefined;
     try {
-      extensible = await collectPages(async (nextToken) => call(() => client.send(new ListExtensibleSourceServersCommand({ stagingAccountID: stagingAccountId, nextToken }))));
+      extensible = await collectPages(async (nextToken) => call(() => client.send(
+        new ListExtensibleSourceServersCommand({ stagingAccountID: stagingAccountId, nextToken }))));
     } catch (err) {
       // An account that no longer trusts this one (AccessDenied) or is not set up for DRS: report it, keep going.
       if (!['AccessDeniedException', 'ValidationException', 'ResourceNotFoundException', 'UninitializedAccountException'].includes(errorName(err) ?? '')) throw err;
@@ -133,7 +134,9 @@ export function drillIssue(s: SourceServer, nowMs: number, maxDays: number): Ser
 }
 
 export function sumCounts(accounts: readonly CoverageCounts[]): CoverageCounts {
-  const zero: CoverageCounts = { extendedServers: 0, managedServers: 0, unmanagedServers: 0, extensionErrors: 0, notDrilledInTime: 0, unextendedServers: 0 };
+  const zero: CoverageCounts = {
+    extendedServers: 0, managedServers: 0, unmanagedServers: 0, extensionErrors: 0, notDrilledInTime: 0, unextendedServers: 0,
+  };
   return accounts.reduce((t, a) => ({
     extendedServers: t.extendedServers + a.extendedServers,
     managedServers: t.managedServers + a.managedServers,

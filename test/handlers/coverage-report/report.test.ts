@@ -20,7 +20,16 @@ const STACK_1 = 'arn:aws:cloudformation:us-east-1:222222222222:stack/One/1';
 const STACK_2 = 'arn:aws:cloudformation:us-east-1:222222222222:stack/Two/2';
 
 let n = 0;
-function server(staging: string, o: { stack?: string; logical?: string; status?: string; error?: string; launchedDaysAgo?: number; launch?: string } = {}): SourceServer {
+interface ServerOptions {
+  stack?: string;
+  logical?: string;
+  status?: string;
+  error?: string;
+  launchedDaysAgo?: number;
+  launch?: string;
+}
+
+function server(staging: string, o: ServerOptions = {}): SourceServer {
   n += 1;
   const id = `s-${String(n).padStart(17, '0')}`;
   const tags: Record<string, string> = { app: 'x' };
@@ -30,7 +39,8 @@ function server(staging: string, o: { stack?: string; logical?: string; status?:
     sourceServerID: id,
     tags,
     stagingArea: {
-      status: (o.status ?? 'EXTENDED') as any, stagingAccountID: staging,
+      status: (o.status ?? 'EXTENDED') as any,
+      stagingAccountID: staging,
       stagingSourceServerArn: `arn:aws:drs:us-east-1:${staging}:source-server/s-${String(n).padStart(17, 'a')}`,
       ...(o.error ? { errorMessage: o.error } : {}),
     },
@@ -62,7 +72,9 @@ describe('drillIssue', () => {
     const s = server(A, { launchedDaysAgo: days, launch: status });
     const issue = drillIssue(s, NOW, 30);
     expect(issue !== undefined).toBe(flagged);
-    if (issue && days !== undefined) expect(issue).toMatchObject({ lastLaunchDateTime: s.lifeCycle!.lastLaunch!.initiated!.apiCallDateTime, lastLaunchStatus: status });
+    if (issue && days !== undefined) {
+      expect(issue).toMatchObject({ lastLaunchDateTime: s.lifeCycle!.lastLaunch!.initiated!.apiCallDateTime, lastLaunchStatus: status });
+    }
   });
 });
 
@@ -79,7 +91,13 @@ describe('classify', () => {
     ];
     const c = classify(A, servers, [{ arn: 'arn:aws:drs:us-east-1:111111111111:source-server/s-bbbbbbbbbbbbbbbbb', hostname: 'new-1' }], NOW, 30);
     expect(c).toMatchObject({
-      stagingAccountId: A, extendedServers: 7, managedServers: 5, unmanagedServers: 2, extensionErrors: 1, notDrilledInTime: 1, unextendedServers: 1,
+      stagingAccountId: A,
+      extendedServers: 7,
+      managedServers: 5,
+      unmanagedServers: 2,
+      extensionErrors: 1,
+      notDrilledInTime: 1,
+      unextendedServers: 1,
       truncated: false,
     });
     expect(c.stacks).toEqual([{ stackId: STACK_1, servers: 3, resources: 3 }, { stackId: STACK_2, servers: 2, resources: 1 }]);
@@ -108,7 +126,8 @@ describe('classify', () => {
 
 describe('buildCoverageReport', () => {
   test('lists staging accounts (paged), reads each, adds extra accounts, totals', async () => {
-    drs.on(ListStagingAccountsCommand).callsFake((i) => (i.nextToken ? { accounts: [{ accountID: B }] } : { accounts: [{ accountID: A }], nextToken: 't1' }));
+    drs.on(ListStagingAccountsCommand)
+      .callsFake((i) => (i.nextToken ? { accounts: [{ accountID: B }] } : { accounts: [{ accountID: A }], nextToken: 't1' }));
     const a1 = server(A, { stack: STACK_1, logical: 'Web', launchedDaysAgo: 1 });
     const a2 = server(A);
     const b1 = server(B, { status: 'EXTENSION_ERROR', error: 'trust revoked', launchedDaysAgo: 2 });
@@ -122,7 +141,9 @@ describe('buildCoverageReport', () => {
     const r = await buildCoverageReport(client, { region: 'us-east-1', maxDaysSinceDrill: 7, extraStagingAccounts: ['444444444444', A], now: () => NOW });
     expect(r.stagingAccounts.map((a) => a.stagingAccountId)).toEqual([A, B, '444444444444']);
     expect(r.stagingAccountCount).toBe(3);
-    expect(r.totals).toEqual({ extendedServers: 3, managedServers: 1, unmanagedServers: 2, extensionErrors: 1, notDrilledInTime: 1, unextendedServers: 1 });
+    expect(r.totals).toEqual({
+      extendedServers: 3, managedServers: 1, unmanagedServers: 2, extensionErrors: 1, notDrilledInTime: 1, unextendedServers: 1,
+    });
     expect(r.generatedAt).toBe('2026-03-01T00:00:00.000Z');
     expect(r.maxDaysSinceDrill).toBe(7);
     const describeCalls = drs.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input);
