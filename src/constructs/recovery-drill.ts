@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
+import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './recovery-drill-compliance';
 import { drillDefinition } from './recovery-drill-definition';
 import { ServerSelector } from './server-selector';
 import { StagingAccountExtension } from './staging-account-extension';
@@ -214,7 +215,8 @@ export class RecoveryDrill extends Construct {
     throwIfProblems('RecoveryDrill', this, checkProps(props, this.drillName, serversPerJob, timeout, pollInterval));
     this.eventBus = props.eventBus;
 
-    const logGroup = new logs.LogGroup(this, 'StepsLogGroup', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const logKey = drillLogKey(this, this.drillName);
+    const logGroup = new logs.LogGroup(this, 'StepsLogGroup', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey });
     const stepsRole = new iam.Role(this, 'StepsRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `cdk-drs-multi-account drill ${this.drillName}: read-only DRS steps`,
@@ -226,13 +228,14 @@ export class RecoveryDrill extends Construct {
       logGroup,
       timeout: Duration.minutes(5),
       memorySize: 512,
+      tracing: lambda.Tracing.ACTIVE,
     });
     this.stepFunction = steps;
-    acknowledgeFinding(steps, 'AwsSolutions-L1',
-      'The runtime is pinned so the deployed bundle is the tested one; it is moved to newer runtimes with releases.');
+    acknowledgeStepsFunction(steps);
     for (const statement of stepsStatements(this.drillName)) stepsRole.addToPrincipalPolicy(statement);
     acknowledgeFinding(stepsRole.node.findChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::*]',
-      'DescribeSourceServers, DescribeRecoveryInstances and DescribeJobs have no resource-level permissions (Service Authorization Reference for DRS).');
+      'DescribeSourceServers, DescribeRecoveryInstances and DescribeJobs have no resource-level permissions (Service Authorization Reference for DRS); ' +
+      'nor have the X-Ray actions of the function\'s tracing.');
     acknowledgeFinding(stepsRole.node.findChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:job/*]',
       "DescribeJobLogItems is limited to jobs carrying this drill's tag (aws:ResourceTag); job ids are assigned when a drill starts.");
 
@@ -265,7 +268,9 @@ export class RecoveryDrill extends Construct {
       eventBusName: props.eventBus?.eventBusName ?? 'default',
       metricNamespace: METRICS_NAMESPACE,
     });
-    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromString(stack.toJsonString(definition)),
       role: this.role,
@@ -284,18 +289,23 @@ export class RecoveryDrill extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    let resultRule: events.Rule | undefined;
     if (props.topic) {
       this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.topic));
-      this.onResult('ResultToTopic', { target: new targets.SnsTopic(props.topic) });
+      resultRule = this.onResult('ResultToTopic', { target: new targets.SnsTopic(props.topic) });
     }
 
+    const rules: events.Rule[] = [];
     if (props.schedule) {
       this.scheduleRule = new events.Rule(this, 'Schedule', {
         schedule: props.schedule,
         description: `cdk-drs-multi-account: runs the drill ${this.drillName}`,
         targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({ reason: 'schedule' }) })],
       });
+      rules.push(this.scheduleRule);
     }
+    if (resultRule) rules.push(resultRule);
+    acknowledgeDrillPolicies({ stateMachine: policy, steps: stepsRole.node.findChild('DefaultPolicy'), stateMachineScope: this.stateMachine }, rules);
   }
 
   /**

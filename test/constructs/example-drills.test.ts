@@ -58,7 +58,7 @@ describe('cdk-nag AwsSolutions on the drills example', () => {
     expect(report.pluginReports[0].conclusion).toBe('failure');
   });
 
-  test('the drill\'s acknowledgements are exactly its findings', () => {
+  test('the AwsSolutions acknowledgements are exactly its findings', () => {
     const built = buildExampleApp({ outdir: tmpOutdir(), nag: false });
     built.app.synth();
     const acknowledged: string[] = [];
@@ -67,6 +67,8 @@ describe('cdk-nag AwsSolutions on the drills example', () => {
       (c.node as unknown as { _metadata: unknown[] })._metadata = c.node.metadata.filter((m) => m.type !== 'aws:cdk:acknowledged-rules');
     }
     const raw = new AwsSolutionsChecks().validateScope(built.targetStack as Stack).violations.map((v) => v.ruleName);
-    expect([...new Set(raw)].sort()).toEqual([...new Set(acknowledged.map((a) => a.replace(/^annotation::/i, '')))].sort());
+    // AwsSolutions here; test/constructs/nag-packs.test.ts checks every pack on every example.
+    const awsSolutions = acknowledged.map((a) => a.replace(/^annotation::/i, '')).filter((a) => a.startsWith('AwsSolutions-'));
+    expect([...new Set(raw)].sort()).toEqual([...new Set(awsSolutions)].sort());
   });
 });
