@@ -44,7 +44,13 @@ export function acknowledgeStepsFunction(fn: lambda.IFunction): void {
 }
 
 /** Inline policies of the drill's roles, and the rules' lack of a dead-letter queue. */
-export function acknowledgeDrillPolicies(policies: { stateMachine: IConstruct; steps: IConstruct; stateMachineScope: IConstruct }, rules: IConstruct[]): void {
+export interface DrillPolicies {
+  readonly stateMachine: IConstruct;
+  readonly steps: IConstruct;
+  readonly stateMachineScope: IConstruct;
+}
+
+export function acknowledgeDrillPolicies(policies: DrillPolicies, rules: IConstruct[]): void {
   acknowledgeInlinePolicy(policies.stateMachine, "it lets the drill's own state machine start and clean up this drill, and nothing else.");
   acknowledgeInlinePolicy(policies.steps, "it lets the drill's own function read DRS for this drill.");
   // The role EventBridge uses to start the state machine on the schedule (written by aws-cdk-lib).
