@@ -137,6 +137,24 @@ export interface RecoveryDrillProps {
   readonly eventBus?: events.IEventBus;
 
   /**
+   * A check of each launched server, before the clean-up: a Lambda function invoked with
+   * `{ drillName, executionName, sourceServerId, recoveryInstanceId, ec2InstanceId }` that
+   * returns `{ "passed": true }` when the recovered server works (for example after probing its
+   * application). Any other answer, or an error, fails that server (with the answer's `detail`
+   * as the reason); a server's recovery time then ends when its check ended.
+   *
+   * @default - no check: a server succeeds when it is LAUNCHED
+   */
+  readonly check?: lambda.IFunction;
+
+  /**
+   * Checks running at once.
+   *
+   * @default 10
+   */
+  readonly checkConcurrency?: number;
+
+  /**
    * Sent the alarm on a failed drill, and each drill's result event.
    *
    * @default - no notifications
@@ -267,7 +285,17 @@ export class RecoveryDrill extends Construct {
       keepInstancesSeconds: props.keepInstancesFor?.toSeconds(),
       eventBusName: props.eventBus?.eventBusName ?? 'default',
       metricNamespace: METRICS_NAMESPACE,
+      checkFunctionArn: props.check?.functionArn,
+      checkConcurrency: props.checkConcurrency,
     });
+    if (props.check) {
+      // The function itself (no `:*`): the state machine invokes its unqualified ARN.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'InvokeServerCheck',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.check.functionArn],
+      }));
+    }
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
       retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey,
     });
@@ -393,6 +421,11 @@ function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob:
   if (poll.toSeconds() < 1) problems.push('pollInterval must be at least 1 second');
   if (timeout.toSeconds() < poll.toSeconds()) problems.push(`timeout (${timeout.toSeconds()} s) must be at least pollInterval (${poll.toSeconds()} s)`);
   if (props.recoveryTimeObjective !== undefined && props.recoveryTimeObjective.toSeconds() < 1) problems.push('recoveryTimeObjective must be at least 1 second');
+  if (props.checkConcurrency !== undefined && !Token.isUnresolved(props.checkConcurrency) &&
+    (!Number.isInteger(props.checkConcurrency) || props.checkConcurrency < 1 || props.checkConcurrency > 40)) {
+    problems.push(`checkConcurrency must be a whole number from 1 to 40, got ${props.checkConcurrency}`);
+  }
+  if (props.checkConcurrency !== undefined && props.check === undefined) problems.push('checkConcurrency needs check');
   if (props.keepInstancesFor !== undefined && props.keepInstancesFor.toSeconds() > 365 * 24 * 3600) problems.push('keepInstancesFor must be at most a year (a Step Functions execution\'s limit)');
   return problems;
 }

@@ -69,6 +69,10 @@ export interface DrillRunOptions {
    * at once). `set` installs an authorizer for the account (LocalDrs.setAuthorizer).
    */
   readonly iam?: { readonly stateMachine: Authorizer; readonly steps: Authorizer; set(authorizer: Authorizer | undefined): void };
+  /** Other Lambda functions the definition invokes (e.g. a user's check), by ARN, run in-process. */
+  readonly functions?: Record<string, (payload: any) => Promise<unknown> | unknown>;
+  /** The clock `$$.State.EnteredTime` reads (the local DRS's). @default real time */
+  readonly now?: () => Date;
 }
 
 export interface DrillRun {
@@ -164,6 +168,11 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
     const resource: string = state.Resource;
     if (resource === 'arn:aws:states:::lambda:invoke') {
       handlers[name] = async (input) => {
+        const other = o.functions?.[input.FunctionName];
+        if (other) {
+          lambdaCalls[input.FunctionName] = (lambdaCalls[input.FunctionName] ?? 0) + 1;
+          return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: await other(input.Payload) };
+        }
         lambdaCalls[input.Payload?.Step] = (lambdaCalls[input.Payload?.Step] ?? 0) + 1;
         actAs('steps');
         const answer = await invokeAsset(input.Payload, lambdaEnv);
@@ -227,7 +236,11 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   const executionName = o.executionName ?? `drill-${Date.now()}`;
   const execution = machine.run(o.input ?? {}, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits },
-    context: { Execution: { Name: executionName, Id: `arn:aws:states:${o.region}:000000000000:execution:drill:${executionName}` } },
+    context: {
+      Execution: { Name: executionName, Id: `arn:aws:states:${o.region}:000000000000:execution:drill:${executionName}` },
+      // The interpreter has no $$.State: read when a state uses it, i.e. as it is entered.
+      State: { get EnteredTime() { return (o.now ?? (() => new Date()))().toISOString(); } },
+    },
   });
   const eventLog: any[] = [];
   const logging = (async () => { for await (const e of execution.eventLogs) eventLog.push(e); })();

@@ -78,7 +78,10 @@ export function synthDrill(props: (stack: Stack) => RecoveryDrillProps): { defin
 }
 
 /** Runs the definition; with `template`, IAM is evaluated with the drill's roles as deployed. */
-export async function drill(world: DrillWorld, definition: any, executionName = 'exec-1', input?: unknown, template?: CfnTemplate): Promise<DrillRun> {
+export async function drill(
+  world: DrillWorld, definition: any, executionName = 'exec-1', input?: unknown, template?: CfnTemplate,
+  functions?: Record<string, (payload: any) => unknown>,
+): Promise<DrillRun> {
   const iam = template ? { ...drillAuthorizers(template, DRILL_CTX), set: (a: any) => world.drs.setAuthorizer(TARGET, a) } : undefined;
   return runDrill({
     iam,
@@ -89,5 +92,7 @@ export async function drill(world: DrillWorld, definition: any, executionName = 
     advance: (ms) => world.drs.advanceTime(ms),
     executionName,
     input,
+    functions,
+    now: () => world.drs.now(),
   });
 }
