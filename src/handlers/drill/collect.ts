@@ -138,7 +138,13 @@ export function judge(given: JudgeRequest): CollectResult {
     else if (!passed) reason = `the check did not pass${detail ? `: ${detail}` : ''}`;
     else if (overRto) reason = `recovery took ${time} s, more than the recovery time objective of ${rto} s`;
     const { reason: _old, ...rest } = s;
-    return { ...rest, ...(checkedAt ? { checkedAt } : {}), ...(time !== undefined ? { recoveryTimeSeconds: time } : {}), succeeded: reason === undefined, ...(reason ? { reason } : {}) };
+    return {
+      ...rest,
+      ...(checkedAt ? { checkedAt } : {}),
+      ...(time !== undefined ? { recoveryTimeSeconds: time } : {}),
+      succeeded: reason === undefined,
+      ...(reason ? { reason } : {}),
+    };
   });
   return summarize(request, parseJobIds(request.JobIds), servers, (given.TerminateBatches ?? []).flat());
 }
