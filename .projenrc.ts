@@ -176,11 +176,19 @@ project.addTask('benchmark', {
   receiveArgs: true,
 });
 
+// The drill state machine in the States Language interpreter at 3, 100 and 300 servers.
+project.addTask('benchmark:drill', {
+  description: 'Run the RecoveryDrill definition against the local DRS at 3, 100 and 300 servers (benchmarks/RESULTS-drill.md)',
+  exec: 'ts-node --project test/tsconfig.json benchmarks/drill.ts',
+  receiveArgs: true,
+});
+
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
   // CI and benchmark output (the cdk-lib matrix installs a whole aws-cdk-lib into .ci-out).
   '/.ci-out', '/.benchmark', 'cdk.out',
-  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*',
+  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*', '!/lib/handlers/drill-steps-function.*',
+  '!/lib/handlers/coverage-report-function.*',
 ]) {
   project.addPackageIgnore(pattern);
 }

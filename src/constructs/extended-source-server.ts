@@ -8,8 +8,9 @@ import {
   OwnerTags,
   ResourceTypes,
 } from '../contract';
+import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
-import { acknowledgeFinding } from './nag';
+import { acknowledgeFinding, acknowledgeInlinePolicy } from './nag';
 import {
   checkAccountId,
   checkRemovalPolicy,
@@ -54,7 +55,9 @@ export interface IExtendedSourceServer extends IResource {
   readonly stagingSourceServerArn?: string;
 
   /**
-   * Grants `actions` (for example `drs:StartRecovery`) on this source server to `grantee`.
+   * Grants DRS `actions` (for example `drs:StartRecovery`) on this source server to `grantee`.
+   * Actions that IAM authorizes only on `*` (for example `drs:DescribeSourceServers`) are granted
+   * on `*` in a statement of their own; actions that act on no source server are refused.
    */
   grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant;
 
@@ -129,7 +132,7 @@ abstract class ExtendedSourceServerBase extends Resource implements IExtendedSou
   public abstract readonly stagingSourceServerArn?: string;
 
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.sourceServerArn] });
+    return grantOnSourceServers(`ExtendedSourceServer ${this.node.path}`, grantee, actions, [this.sourceServerArn]);
   }
 
   public grantStartRecovery(grantee: iam.IGrantable): iam.Grant {
@@ -308,6 +311,7 @@ function recoveryPolicyWriter(principal: iam.IPrincipal): iam.IPrincipal | undef
     acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${nagArnId(Stack.of(policy), ownedServersArn(Stack.of(policy)))}]`,
       "Every statement on these source servers requires the owning stack's owner tag (aws:ResourceTag): it covers exactly " +
       'the servers that stack manages, including those added later.');
+    acknowledgeInlinePolicy(policy, "the recovery grant belongs to this one principal and names one stack's servers.");
   }
   return new PolicyWriter(principal, policy);
 }
