@@ -40,6 +40,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Bundled: the handler reads a resource's resolved Metadata (reconcile schedule) and checks
     // whether a resource still exists in its stack.
     '@aws-sdk/client-cloudformation@3.523.0',
+    // Bundled into the coverage report: its EventBridge event.
+    '@aws-sdk/client-eventbridge@3.523.0',
     // Model-based lifecycle tests: generated stack histories.
     'fast-check@^4.10.2',
     '@fast-check/jest@^2.3.0',

@@ -61,6 +61,8 @@ export async function runCoverageReport(options: RunOptions): Promise<RunResult>
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const settings = readSettings(env);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
+  // Production backoff unless the caller (createHandler, tests) passes other options: nothing in
+  // the environment changes timing (no test hooks in deployed code).
   const retry: RetryOptions = {
     ...options.retry,
     onRetry: ({ attempt, delayMs, error }) => log('retrying', { attempt, delayMs, error: (error as Error).name }),
