@@ -7,6 +7,8 @@
  * (`COVERAGE_*`); nothing in the environment changes timings. `createHandler` builds the same
  * handler with other backoff, for code that loads this bundle itself.
  */
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgeClient } from './coverage-report/events';
 import { runCoverageReport, RunResult } from './coverage-report/run';
 import { createDrsClient } from './drs/client';
 import type { RetryOptions } from './drs/retry';
@@ -21,9 +23,11 @@ export type CoverageHandler = () => Promise<RunResult>;
 export function createHandler(options: CoverageHandlerOptions = {}): CoverageHandler {
   // One client per container: connections are reused across invocations.
   let client: DrsClient | undefined;
+  let events: EventBridgeClient | undefined;
   return async () => {
     client ??= createDrsClient(process.env);
-    return runCoverageReport({ client, env: process.env, retry: options.retry });
+    events ??= createEventBridgeClient(process.env);
+    return runCoverageReport({ client, events, env: process.env, retry: options.retry });
   };
 }
 

@@ -2,7 +2,8 @@
  * One run of the coverage report: read the environment, build the report, write the metrics
  * (EMF lines on stdout) and put the event. Called by the thin Lambda entry point.
  */
-import { putEvent } from './events';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgeClient, putEvent } from './events';
 import { coverageEmfLines } from './metrics';
 import { buildCoverageReport } from './report';
 import { CoverageEnv, CoverageEvent, CoverageReportDetail } from '../../contract';
@@ -20,7 +21,8 @@ export interface RunOptions {
   readonly write?: (line: string) => void;
   readonly log?: Logger;
   readonly now?: () => number;
-  readonly fetch?: typeof fetch;
+  /** @default a client from the environment (region; the SDK's endpoint configuration) */
+  readonly events?: EventBridgeClient;
   /** Backoff of DRS and EventBridge calls. @default withRetry's (production) defaults */
   readonly retry?: RetryOptions;
 }
@@ -74,9 +76,10 @@ export async function runCoverageReport(options: RunOptions): Promise<RunResult>
   let eventId: string | undefined;
   if (settings.eventBus) {
     const detail = boundedDetail(report);
-    eventId = await withRetry(() => putEvent({
+    const events = options.events ?? createEventBridgeClient(env);
+    eventId = await withRetry(() => putEvent(events, {
       source: CoverageEvent.SOURCE, detailType: CoverageEvent.DETAIL_TYPE, detail, eventBusName: settings.eventBus!,
-    }, { env, fetch: options.fetch }), retry);
+    }), retry);
   }
   log('coverage report', { totals: report.totals, stagingAccounts: report.stagingAccountCount, eventId });
   return { totals: report.totals, stagingAccounts: report.stagingAccountCount, ...(eventId ? { eventId } : {}) };
