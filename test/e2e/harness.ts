@@ -8,19 +8,19 @@ import * as os from 'os';
 import * as path from 'path';
 import { DrsClient } from '@aws-sdk/client-drs';
 import { buildExampleApp } from '../../examples/basic/app-builder';
-import { HandlerEnv } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
-import { LifecycleDriver } from '../lifecycle/driver';
+import { DriverOptions, LifecycleDriver } from '../lifecycle/driver';
 import { LocalDrs, Rules, ServerRef } from '../local-drs';
 import { Reading, readingFromEnv } from '../local-drs/readings';
 
 export const ASSET = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drs-handler.lambda', 'index.js');
 
-/** Fast timings for local runs: the handler's own defaults are for AWS. */
-export const FAST_HANDLER_ENV: Record<string, string> = {
-  [HandlerEnv.POLL_INTERVAL_MS]: '20',
-  [HandlerEnv.RETRY_BASE_DELAY_MS]: '10',
-};
+/**
+ * No environment carries timings any more: the deployed handler reads none. The driver passes
+ * fast local timings to the handler's `createHandler` by default (LOCAL_TIMING); this stays empty
+ * so that callers passing it as `handlerEnv` keep compiling.
+ */
+export const FAST_HANDLER_ENV: Record<string, string> = {};
 
 const tmpDirs: string[] = [];
 process.on('exit', () => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -79,6 +79,10 @@ export interface WorldOptions {
   readonly reading?: Reading;
   /** Further local-DRS rules, over the reading's. */
   readonly rules?: Rules;
+  /** Passed to the driver (false: run the handler exactly as deployed). @default fast local timings */
+  readonly handlerTiming?: DriverOptions['handlerTiming'];
+  /** Extra environment for the handler process. */
+  readonly handlerEnv?: Record<string, string>;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -92,7 +96,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   }));
   stagingServers.push(drs.addReplicatingServer(staging.account, region, { hostname: 'undeclared.example' }));
   const driver = await LifecycleDriver.start({
-    drs, handlerEnv: FAST_HANDLER_ENV, maxInvocationMs: 60_000, lambdaRetries: options.lambdaRetries,
+    drs, maxInvocationMs: 60_000, lambdaRetries: options.lambdaRetries, handlerTiming: options.handlerTiming, handlerEnv: options.handlerEnv,
   });
   const targetClient = new DrsClient({ ...drs.clientConfig(target.account, region), maxAttempts: 1 });
   return {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import { ASSET, callsByOperation, FAST_HANDLER_ENV, startWorld, World } from './harness';
+import { ASSET, callsByOperation, startWorld, World } from './harness';
 import { ServerSelector, StagingAccountExtension, StagingAccountExtensionProps, StagingAccountTrust } from '../../src';
 import { AssemblyStack } from '../lifecycle/assembly';
 import { LifecycleDriver } from '../lifecycle/driver';
@@ -83,7 +83,7 @@ describe.each(READINGS)('$name', (reading) => {
       drs = await LocalDrs.start({ rules: reading.rules });
       drs.addAccount('111111111111');
       drs.addAccount('222222222222');
-      driver = await LifecycleDriver.start({ drs, handlerEnv: FAST_HANDLER_ENV, maxInvocationMs: 120_000 });
+      driver = await LifecycleDriver.start({ drs, maxInvocationMs: 120_000 });
       seedServers(drs, { account: '111111111111', region: 'us-east-1', count: 6, hostnamePrefix: 'web' });
       seedServers(drs, { account: '111111111111', region: 'us-east-1', count: 4, hostnamePrefix: 'db' });
       const stagingBefore = JSON.stringify(drs.inventory('111111111111', 'us-east-1'));
@@ -109,10 +109,14 @@ describe.each(READINGS)('$name', (reading) => {
       const remove = diff(c3, c2);
       process.stdout.write(`[${reading.name}] StagingAccountExtension: create of 10 ${JSON.stringify(diff(c1, c0))}, ` +
         `prune of 4 ${JSON.stringify(prune)}, delete of 6 ${JSON.stringify(remove)}\n`);
+      // Under the API reference's reading, servers removed after DRS first refused a delete for
+      // want of a disconnect are disconnected first (no refused delete): deletes between n and 2n.
       expect(prune.DisconnectSourceServer ?? 0).toBe(guide ? 0 : 4);
-      expect(prune.DeleteSourceServer).toBe(guide ? 4 : 8);
+      expect(prune.DeleteSourceServer).toBeGreaterThanOrEqual(4);
+      expect(prune.DeleteSourceServer).toBeLessThanOrEqual(guide ? 4 : 8);
       expect(remove.DisconnectSourceServer ?? 0).toBe(guide ? 0 : 6);
-      expect(remove.DeleteSourceServer).toBe(guide ? 6 : 12);
+      expect(remove.DeleteSourceServer).toBeGreaterThanOrEqual(6);
+      expect(remove.DeleteSourceServer).toBeLessThanOrEqual(guide ? 6 : 12);
       expect(JSON.stringify(drs.inventory('111111111111', 'us-east-1'))).toBe(stagingBefore);
     });
   });

@@ -10,9 +10,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { SourceServer } from '@aws-sdk/client-drs';
+import { demoDrill } from './demo-drill';
 import { LifecycleDriver, OperationResult, StackEvent } from './driver';
 import { buildExampleApp } from '../../examples/basic/app-builder';
-import { HandlerEnv, OwnerTags } from '../../src/contract';
+import { OwnerTags } from '../../src/contract';
 import { LocalDrs } from '../local-drs';
 
 const say = (line = ''): void => console.log(line);
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const driver = await LifecycleDriver.start({
     drs,
     onEvent: printEvent,
-    handlerEnv: { [HandlerEnv.POLL_INTERVAL_MS]: '100', [HandlerEnv.RETRY_BASE_DELAY_MS]: '50' },
+    handlerTiming: { pollIntervalMs: 100, retryBaseDelayMs: 50 },
     maxInvocationMs: 120_000,
   });
   try {
@@ -127,6 +128,10 @@ async function main(): Promise<void> {
       || after.some((s) => s.tags?.Application !== 'example-v2')) {
       throw new Error('the tag change should update the same servers in place');
     }
+
+    say();
+    say('5b. Drill the extended servers (RecoveryDrill on Step Functions, its definition run locally)');
+    await demoDrill({ drs, account: target.account, region, application: 'example-v2', say, table });
 
     say();
     say('6. Destroy the target stack, then the staging stack');

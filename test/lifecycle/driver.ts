@@ -19,7 +19,7 @@ import { AddressInfo } from 'net';
 import * as path from 'path';
 import { AssemblyStack, readAssembly } from './assembly';
 import { answerCloudFormationQuery, StackViews } from './cloudformation-endpoint';
-import { HandlerEnv } from '../../src/contract';
+import type { HandlerTiming } from '../../src/handlers/dispatch';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
 import {
@@ -70,8 +70,15 @@ export interface DriverOptions {
   readonly drs: DrsEndpoint;
   /** Called for every stack event (the demo prints them). */
   readonly onEvent?: (event: StackEvent) => void;
-  /** Extra environment for the handler process (timing overrides for local runs). */
+  /** Extra environment for the handler process. */
   readonly handlerEnv?: Record<string, string>;
+  /**
+   * Timings for this library's handler, passed to its `createHandler` by the runner (with a
+   * response sender that speaks the driver's http). `false` runs the exported `handler` exactly
+   * as deployed (https ResponseURLs only, so it answers nothing here).
+   * @default fast local timings: poll 20 ms, retry base 10 ms
+   */
+  readonly handlerTiming?: HandlerTiming | false;
   /** Lambda retries a failed asynchronous invocation twice. @default 2 */
   readonly lambdaRetries?: number;
   /** Cap on one invocation's time, in place of the function's own timeout. @default the function's Timeout */
@@ -102,6 +109,8 @@ interface CustomResourceResponse {
 }
 
 const RUNNER = path.join(__dirname, 'lambda-runner.js');
+/** Fast timings for local runs: the handler's own defaults are for AWS. */
+export const LOCAL_TIMING: HandlerTiming = { pollIntervalMs: 20, retryBaseDelayMs: 10 };
 
 export class LifecycleDriver {
   static async start(options: DriverOptions): Promise<LifecycleDriver> {
@@ -549,8 +558,9 @@ export class LifecycleDriver {
       AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       ...fn.environment,
-      [HandlerEnv.ENDPOINT_URL]: this.options.drs.endpoint,
-      [HandlerEnv.LAMBDA_ENDPOINT_URL]: this.responseBase,
+      // The SDK's standard endpoint variables; the handler has none of its own.
+      AWS_ENDPOINT_URL_DRS: this.options.drs.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: this.responseBase,
       AWS_ENDPOINT_URL_CLOUDFORMATION: this.responseBase,
       ...this.options.handlerEnv,
     };
@@ -564,7 +574,8 @@ export class LifecycleDriver {
         if (this.current === child) this.current = undefined;
         done(code);
       });
-      child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId });
+      const timing = this.options.handlerTiming === false ? undefined : this.options.handlerTiming ?? LOCAL_TIMING;
+      child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId, timing });
     });
   }
 

@@ -333,7 +333,7 @@ export class DrsService {
       arn: record.arn,
       tags: { ...record.tags },
       recoveryInstanceId: record.recoveryInstanceId,
-      lastLaunchResult: 'NOT_STARTED',
+      lastLaunchResult: record.lastLaunchResult ?? 'NOT_STARTED',
       dataReplicationInfo: replication,
       lifeCycle: copy(record.lifeCycle),
       sourceProperties: copy(record.sourceProperties),
@@ -363,13 +363,15 @@ export class DrsService {
     return this.options.now().toISOString();
   }
 
-  private initializedRegion(caller: Caller): RegionState {
+  /** @internal (also used by recovery.ts) */
+  initializedRegion(caller: Caller): RegionState {
     const account = this.account(caller.account);
     if (!account.isInitialized(caller.region)) throw uninitialized(caller.account, caller.region);
     return account.region(caller.region);
   }
 
-  private authorize(caller: Caller, action: string, resource: string, context: Record<string, string | string[]> = {}): void {
+  /** @internal (also used by recovery.ts) */
+  authorize(caller: Caller, action: string, resource: string, context: Record<string, string | string[]> = {}): void {
     const authorizer = this.account(caller.account).authorizer;
     if (!authorizer) return;
     const decision = authorizer({ action, resource, account: caller.account, region: caller.region, context });
@@ -394,7 +396,8 @@ export class DrsService {
   }
 
   /** Service-side tag rules (the model bounds lengths only): at most 50 per resource, no `aws:` keys. */
-  private checkTags(tags: Record<string, string>, totalAfter: number): void {
+  /** @internal (also used by recovery.ts) */
+  checkTags(tags: Record<string, string>, totalAfter: number): void {
     const problems = Object.keys(tags).filter(isReservedKey)
       .map((k) => ({ name: 'tags', message: `Tag key ${k} uses the reserved prefix ${Limits.RESERVED_TAG_PREFIX}` }));
     if (totalAfter > Limits.MAX_TAGS_PER_RESOURCE) {
@@ -407,7 +410,7 @@ export class DrsService {
    * One page of `items` (sorted by `key`), after the cursor in `nextToken`. Tokens are opaque
    * base64 JSON naming the operation and the last key returned, so they survive deletions.
    */
-  private page<T>(op: string, input: Input, items: T[], key: (item: T) => number | string): { items: T[]; nextToken?: string } {
+  page<T>(op: string, input: Input, items: T[], key: (item: T) => number | string): { items: T[]; nextToken?: string } {
     const max = this.options.rules.describeMaxResults;
     if (op === 'DescribeSourceServers' && max !== undefined && typeof input.maxResults === 'number' && input.maxResults > max) {
       throw fieldValidationError([{ name: 'maxResults', message: `Member must have value less than or equal to ${max}` }]);
@@ -457,7 +460,7 @@ function isReservedKey(key: string): boolean {
   return key.toLowerCase().startsWith(Limits.RESERVED_TAG_PREFIX);
 }
 
-function requestTagContext(tags: Record<string, string>): Record<string, string | string[]> {
+export function requestTagContext(tags: Record<string, string>): Record<string, string | string[]> {
   const context: Record<string, string | string[]> = {};
   const keys = Object.keys(tags);
   if (keys.length === 0) return context;
@@ -466,7 +469,7 @@ function requestTagContext(tags: Record<string, string>): Record<string, string 
   return context;
 }
 
-function resourceTagContext(tags: Record<string, string> | undefined): Record<string, string> {
+export function resourceTagContext(tags: Record<string, string> | undefined): Record<string, string> {
   const context: Record<string, string> = {};
   for (const [k, v] of Object.entries(tags ?? {})) context[`aws:ResourceTag/${k}`] = v;
   return context;

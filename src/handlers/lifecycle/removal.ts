@@ -11,12 +11,27 @@ import { Logger, silentLogger } from '../log';
 export interface RemovalSteps {
   readonly client: DrsClient;
   readonly log?: Logger;
+  /**
+   * Shared by the removals of one invocation: once DRS has said in so many words that a server
+   * must be disconnected before it is deleted, the other servers are disconnected first (saving a
+   * refused delete each). Never set without DRS saying so.
+   */
+  readonly learned?: RemovalMemo;
   /** Runs one DRS call with the caller's retry policy. */
   call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
   /** The error to throw when `operation` failed with `err` (translated, or `err` itself for the caller to classify). */
   failure(operation: string, sourceServerId: string, err: unknown): unknown;
   /** The error to throw when the server has a recovery instance (which blocks disconnect and delete). */
   recoveryInstance(sourceServerId: string, recoveryInstanceId: string): unknown;
+}
+
+export interface RemovalMemo {
+  disconnectFirst: boolean;
+}
+
+/** A refusal that says, in words, that the server must be disconnected. */
+function saysDisconnectFirst(err: unknown): boolean {
+  return isDisconnectRequired(err) && /disconnect/i.test((err as Error)?.message ?? '');
 }
 
 /** `gone` when DRS no longer knew the server at some step. */
@@ -62,6 +77,11 @@ export async function removeSourceServer(server: SourceServer, steps: RemovalSte
     }
   };
 
+  const disconnected = server.dataReplicationInfo?.dataReplicationState === 'DISCONNECTED';
+  if (steps.learned?.disconnectFirst && !disconnected) {
+    if (!(await attempt('DisconnectSourceServer'))) return 'gone';
+    return (await attempt('DeleteSourceServer')) ? 'deleted' : 'gone';
+  }
   try {
     await send('DeleteSourceServer');
     return 'deleted';
@@ -71,10 +91,11 @@ export async function removeSourceServer(server: SourceServer, steps: RemovalSte
       return 'gone';
     }
     // Already disconnected: the refusal is about something else, and disconnecting cannot help.
-    if (!isDisconnectRequired(err) || server.dataReplicationInfo?.dataReplicationState === 'DISCONNECTED') {
+    if (!isDisconnectRequired(err) || disconnected) {
       throw steps.failure('DeleteSourceServer', sourceServerId, err);
     }
     log('DRS requires a disconnect before the delete', { sourceServerId, detail: (err as Error).message });
+    if (steps.learned && saysDisconnectFirst(err)) steps.learned.disconnectFirst = true;
   }
   if (!(await attempt('DisconnectSourceServer'))) return 'gone';
   return (await attempt('DeleteSourceServer')) ? 'deleted' : 'gone';

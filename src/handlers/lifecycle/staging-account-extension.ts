@@ -40,7 +40,7 @@ import { evaluateSelector, Verdict } from '../selector';
 import { parseStagingAccountExtensionProperties, StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { isOwnedBy, Owner, ownerTags } from './extended-source-server';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
-import { removeSourceServer } from './removal';
+import { RemovalMemo, removeSourceServer } from './removal';
 
 /** Knobs with production defaults; tests make them small. */
 export interface ReconcileSettings {
@@ -134,6 +134,8 @@ class Session {
   readonly settings: Required<ReconcileSettings>;
   /** Epoch ms after which no new work starts in this invocation. */
   readonly workDeadline: number;
+  /** What removals learned from DRS in this invocation (see removal.ts). */
+  readonly removals: RemovalMemo = { disconnectFirst: false };
   private readonly callOptions: LifecycleOptions;
 
   constructor(
@@ -260,6 +262,7 @@ async function removeServer(session: Session, server: SourceServer): Promise<voi
     recoveryInstance: (_id, recoveryInstanceId) =>
       new HandlerError(`it has recovery instance ${recoveryInstanceId}: terminate it (TerminateRecoveryInstances), then deploy again`),
     log: session.log,
+    learned: session.removals,
   });
 }
 

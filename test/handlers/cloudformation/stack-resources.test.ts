@@ -67,7 +67,7 @@ describe('describeStackResource', () => {
 
 describe('listStackResources', () => {
   test('follows NextToken across pages', async () => {
-    const row = (id: string) => ({ LogicalResourceId: id, PhysicalResourceId: `p-${id}`, ResourceType: 'T', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() });
+    const row = (id: string) => ({ LogicalResourceId: id, PhysicalResourceId: `p-${id}`, ResourceType: 'T', ResourceStatus: 'CREATE_COMPLETE' as const, LastUpdatedTimestamp: new Date() });
     cfn.on(ListStackResourcesCommand, { StackName: STACK_ID, NextToken: undefined }).resolves({ StackResourceSummaries: [row('A'), row('B')], NextToken: 't1' })
       .on(ListStackResourcesCommand, { StackName: STACK_ID, NextToken: 't1' }).resolves({ StackResourceSummaries: [row('C')] });
     await expect(listStackResources(client, STACK_ID)).resolves.toEqual([

@@ -599,7 +599,7 @@ describe('through dispatch', () => {
 
     fake.before = (op) => { if (op === 'ListExtensibleSourceServers') throw errors.named('AccessDeniedException'); };
     const failed = await runHandler(reconcile, { invokedFunctionArn: FUNCTION_ARN }, handlerDeps({ write: (l) => lines.push(l) }));
-    expect(failed.status).toBe('FAILED');
+    expect(failed?.status).toBe('FAILED');
     expect(put).toEqual([]);
     expect(lines.map((l) => JSON.parse(l)).find((l) => l.message === 'failed')).toMatchObject({ requestType: 'Reconcile' });
   });
