@@ -14,6 +14,7 @@ import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } f
 import { DrillStepsFunction } from '../handlers/drill-steps-function';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
+import { acknowledgeStartGrant, applyDrillCompliance } from './recovery-drill-compliance';
 import { drillDefinition } from './recovery-drill-definition';
 import { ServerSelector } from './server-selector';
 import { StagingAccountExtension } from './staging-account-extension';
@@ -293,6 +294,7 @@ export class RecoveryDrill extends Construct {
         targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({ reason: 'schedule' }) })],
       });
     }
+    applyDrillCompliance(this);
   }
 
   /**
@@ -300,7 +302,9 @@ export class RecoveryDrill extends Construct {
    * To follow the executions too, add `drill.stateMachine.grantRead(grantee)`.
    */
   public grantStart(grantee: iam.IGrantable): iam.Grant {
-    return this.stateMachine.grantStartExecution(grantee);
+    const grant = this.stateMachine.grantStartExecution(grantee);
+    acknowledgeStartGrant(grantee);
+    return grant;
   }
 
   /** A rule on this drill's result events (with `target`, if given). */

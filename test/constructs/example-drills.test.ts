@@ -64,6 +64,8 @@ describe('cdk-nag AwsSolutions on the drills example', () => {
       (c.node as unknown as { _metadata: unknown[] })._metadata = c.node.metadata.filter((m) => m.type !== 'aws:cdk:acknowledged-rules');
     }
     const raw = new AwsSolutionsChecks().validateScope(built.targetStack as Stack).violations.map((v) => v.ruleName);
-    expect([...new Set(raw)].sort()).toEqual([...new Set(acknowledged.map((a) => a.replace(/^annotation::/i, '')))].sort());
+    // This test is about AwsSolutions; test/constructs/nag-packs.test.ts checks every pack.
+    const ids = acknowledged.map((a) => a.replace(/^annotation::/i, '')).filter((id) => id.startsWith('AwsSolutions-'));
+    expect([...new Set(raw)].sort()).toEqual([...new Set(ids)].sort());
   });
 });
