@@ -10,6 +10,7 @@
  */
 import {
   OwnerTags,
+  RECONCILE_METADATA_KEY,
   RECONCILE_REQUEST_TYPE,
   STAGING_ACCOUNT_EXTENSION_ID_PREFIX,
   StagingAccountExtensionAttributes as Attr,
@@ -41,6 +42,7 @@ import { parseStagingAccountExtensionProperties, StagingAccountExtensionInput } 
 import { isOwnedBy, Owner, ownerTags } from './extended-source-server';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
 import { RemovalMemo, removeSourceServer } from './removal';
+import { readScheduledRequest, RequestGuard, requestGuard } from './request-guard';
 
 /** Knobs with production defaults; tests make them small. */
 export interface ReconcileSettings {
@@ -51,7 +53,12 @@ export interface ReconcileSettings {
    * fails: CloudFormation waits at most an hour for a custom resource. @default 50 minutes
    */
   readonly totalBudgetMs?: number;
-  /** Invocations per request, against a runaway chain. @default 25 */
+  /**
+   * Invocations per request, against a runaway chain. Below 16: Lambda's recursive loop detection
+   * stops a chain of invocations caused by the same event after 16 (the on-failure destination
+   * then answers). Twelve invocations of up to 15 minutes each exceed the 50-minute budget
+   * anyway. @default 12
+   */
   readonly maxInvocations?: number;
   /** Times one task is put back after its retries ran out (throttling) before the invocation hands it on. @default 3 */
   readonly maxTaskAttempts?: number;
@@ -60,7 +67,7 @@ export interface ReconcileSettings {
 const DEFAULTS: Required<ReconcileSettings> = {
   concurrency: 5,
   totalBudgetMs: 50 * 60_000,
-  maxInvocations: 25,
+  maxInvocations: 12,
   maxTaskAttempts: 3,
 };
 
@@ -101,11 +108,15 @@ export interface ReconcileRequest {
   readonly progress: Continuation;
   /** CloudFormation Create: per-server failures are reported with the id whose Delete cleans up. */
   readonly physicalResourceId: string;
+  /** Asked before servers are extended: a reason to stop ends the request without acting. */
+  readonly guard?: RequestGuard;
 }
 
 export type ReconcileResult =
   | { readonly kind: 'done'; readonly data: Record<string, string>; readonly progress: Continuation }
-  | { readonly kind: 'continue'; readonly progress: Continuation; readonly why: string };
+  | { readonly kind: 'continue'; readonly progress: Continuation; readonly why: string }
+  /** The request may no longer act (see request-guard.ts): nothing more is done, nobody is answered. */
+  | { readonly kind: 'stopped'; readonly progress: Continuation; readonly why: string };
 
 interface Failure {
   readonly task: Task['kind'];
@@ -407,6 +418,10 @@ async function reconcileOnce(
     toPrune: toPrune.length,
   });
 
+  if (toExtend.length > 0 && request.guard) {
+    const why = await request.guard();
+    if (why) return { kind: 'stopped', progress: progress(), why };
+  }
   const { failures, notDone } = await runTasks(session, tasks, performer(session, request, counts));
   if (notDone > 0) return { kind: 'continue', progress: progress(), why: `${notDone} of ${tasks.length} server tasks left` };
 
@@ -587,11 +602,30 @@ export async function stagingAccountExtension(
       return { physicalResourceId };
     }
     const result = await removeOwnedServers(deps.client, { owner, stagingAccountId, progress }, options, settings);
+    if (result.kind === 'stopped') return { physicalResourceId };
     if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);
     return { physicalResourceId };
   }
 
-  const props = parseStagingAccountExtensionProperties(event.ResourceProperties);
+  const log = options.log ?? silentLogger;
+  const guard = requestGuard(deps.cloudFormation, event, log);
+  const stopped = (why: string): ContinuedOutcome => {
+    log('stopping without acting', { why, invocation: progress.invocation });
+    return { physicalResourceId: event.PhysicalResourceId ?? '', continued: true };
+  };
+  let rawProperties: unknown = event.ResourceProperties;
+  let scheduledPhysicalId: string | undefined;
+  if (isReconcileRequest(event)) {
+    const scheduled = await readScheduledRequest(deps.cloudFormation, event, RECONCILE_METADATA_KEY);
+    if (scheduled.stop !== undefined) return stopped(scheduled.stop);
+    rawProperties = scheduled.properties;
+    scheduledPhysicalId = scheduled.physicalResourceId;
+  } else if (progress.invocation > 1) {
+    // A continuation: the request may have been answered meanwhile (a duplicate chain) or given up.
+    const why = await guard();
+    if (why) return stopped(why);
+  }
+  const props = parseStagingAccountExtensionProperties(rawProperties);
   let oldTags: Record<string, string> | undefined;
   if (requestType === 'Update') {
     try {
@@ -601,7 +635,11 @@ export async function stagingAccountExtension(
     }
   }
   const physicalResourceId = stagingAccountExtensionId(props.stagingAccountId);
-  const result = await reconcileStagingAccount(deps.client, { owner, props, oldTags, progress, physicalResourceId }, options, settings);
+  if (scheduledPhysicalId !== undefined && scheduledPhysicalId !== physicalResourceId) {
+    log('the scheduled run\'s properties name another staging account than the resource\'s physical id', { scheduledPhysicalId, physicalResourceId });
+  }
+  const result = await reconcileStagingAccount(deps.client, { owner, props, oldTags, progress, physicalResourceId, guard }, options, settings);
+  if (result.kind === 'stopped') return stopped(result.why);
   if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);
   return { physicalResourceId, data: result.data };
 }
