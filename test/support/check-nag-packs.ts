@@ -76,7 +76,7 @@ export function checkCloudAssembly(dir: string, packs: NagPack[] = allPacks()): 
     for (const pack of packs) {
       for (const v of pack.validateScope(stack).violations) {
         for (const r of v.violatingResources) {
-          open.push({ assembly: dir, stack: artifactId, pack: pack.name, rule: v.ruleName, logicalId: r.constructPath.split('/').pop()! });
+          open.push({ assembly: dir, stack: artifactId, pack: pack.name, rule: v.ruleName, logicalId: (r.constructPath ?? '').split('/').pop()! });
         }
       }
     }
