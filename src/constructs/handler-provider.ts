@@ -52,10 +52,10 @@ export class DrsHandlerProvider extends Construct {
   public readonly handlerFunction: DrsHandlerFunction;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
-  /** The settings the handler was created with (the defaults unless `DrsHandler.configure` was called). */
-  public readonly settings: DrsHandlerProps;
   /** Lambda's retries and the on-failure destination; custom resources depend on it (see `serve`). */
   public readonly eventInvokeConfig: lambda.EventInvokeConfig;
+  /** The settings the handler was created with (the defaults unless `DrsHandler.configure` was called). */
+  public readonly settings: DrsHandlerProps;
   private readonly configured: boolean;
   private readonly grantedTypes = new Set<string>();
   private selfInvokePolicy?: iam.Policy;

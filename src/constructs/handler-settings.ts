@@ -1,4 +1,4 @@
-import { Annotations, Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,9 +11,6 @@ import { acknowledgeFinding, acknowledgeRule, HIPAA_NIST, HIPAA_NIST_PCI, NagPac
  * How the settings of the stack's one handler are applied: the key of its log group, its
  * network, and the cdk-nag acknowledgements of the defaults a user did not change. Internal.
  */
-
-const LOG_KEY_ID = 'CdkDrsMultiAccountLogKey';
-const keysWithLogsStatement = new WeakSet<kms.IKey>();
 
 /** Problems with the settings, each naming its field. */
 export function checkHandlerSettings(props: DrsHandlerProps): string[] {
@@ -62,21 +59,13 @@ function sameSubnetSelection(x: ec2.SubnetSelection | undefined, y: ec2.SubnetSe
  * generated name cannot be in the key policy: the log group refers to the key).
  */
 export function logEncryptionKey(scope: Construct, given: kms.IKey | undefined): kms.IKey {
-  if (given === undefined) {
-    // One key per stack for every log group the library creates there (handler, drills).
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(LOG_KEY_ID);
-    if (existing instanceof kms.Key) return existing;
-  }
-  const key = given ?? new kms.Key(Stack.of(scope), LOG_KEY_ID, {
-    description: 'cdk-drs-multi-account: encrypts the log groups of the library\'s functions and drills in this stack',
+  const key = given ?? new kms.Key(scope, 'LogKey', {
+    description: 'cdk-drs-multi-account: encrypts the DRS custom-resource handler log group of this stack',
     enableKeyRotation: true,
-    // Removed with the stack, like the log groups it encrypts (after the shortest waiting period).
+    // Removed with the stack, like the log group it encrypts (after the shortest waiting period).
     removalPolicy: RemovalPolicy.DESTROY,
     pendingWindow: Duration.days(7),
   });
-  if (keysWithLogsStatement.has(key)) return key;
-  keysWithLogsStatement.add(key);
   const statement = new iam.PolicyStatement({
     sid: 'CloudWatchLogsEncryptsHandlerLogGroup',
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],

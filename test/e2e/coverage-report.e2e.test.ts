@@ -12,7 +12,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as path from 'path';
 import { CreateExtendedSourceServerCommand, DrsClient, StartRecoveryCommand } from '@aws-sdk/client-drs';
-import { CoverageEnv, CoverageEvent, CoverageReportDetail, HandlerEnv, OwnerTags } from '../../src/contract';
+import { CoverageEnv, CoverageEvent, CoverageReportDetail, OwnerTags } from '../../src/contract';
 import { LocalDrs } from '../local-drs';
 
 const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'coverage-report.lambda');
@@ -104,11 +104,10 @@ describe('the bundled coverage report on a mixed account', () => {
       AWS_ACCESS_KEY_ID: drs.credentialsFor(TARGET).accessKeyId,
       AWS_SECRET_ACCESS_KEY: drs.credentialsFor(TARGET).secretAccessKey,
       AWS_SESSION_TOKEN: 'local-session',
-      [HandlerEnv.ENDPOINT_URL]: drs.endpoint,
+      AWS_ENDPOINT_URL_DRS: drs.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: events.url,
       [CoverageEnv.MAX_DAYS_SINCE_DRILL]: '30',
       [CoverageEnv.EVENT_BUS]: 'ops-bus',
-      [HandlerEnv.RETRY_BASE_DELAY_MS]: '10',
     });
   }, 120_000);
   afterAll(async () => {

@@ -21,7 +21,7 @@ import { Limits, Patterns, validateAccountId } from '../../src/contract';
 
 export * from './types';
 export { Faults } from './faults';
-export type { ThrottleOptions, InternalErrorOptions, SlowExtensionOptions, AfterSuccessHook } from './faults';
+export type { ThrottleOptions, InternalErrorOptions, SlowExtensionOptions, AfterSuccessHook, RolePropagationOptions } from './faults';
 export type { Quotas, Rules } from './service';
 export { seedServers } from './seed';
 export { DrsFaults } from './recovery-faults';

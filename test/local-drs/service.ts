@@ -110,7 +110,7 @@ export class DrsService {
     }
     // Trust is account-wide (one IAM role), so the listing asks once, for any server of the account.
     const wildcard = `arn:${this.options.partition}:drs:${caller.region}:${staging}:source-server/*`;
-    const decision = this.trustFor(staging, caller, wildcard);
+    const decision = this.propagated(this.trustFor(staging, caller, wildcard), staging, caller);
     if (!decision.trusted) {
       throw accessDenied(caller.account, 'drs:ListExtensibleSourceServers', wildcard, untrustedReason(staging, caller.account, decision.reason));
     }
@@ -148,7 +148,7 @@ export class DrsService {
     }
     const region = this.initializedRegion(caller);
 
-    const decision = this.trustFor(parts.account, caller, stagingArn);
+    const decision = this.propagated(this.trustFor(parts.account, caller, stagingArn), parts.account, caller);
     if (!decision.trusted) {
       throw accessDenied(caller.account, 'drs:CreateExtendedSourceServer', stagingArn, untrustedReason(parts.account, caller.account, decision.reason));
     }
@@ -376,6 +376,12 @@ export class DrsService {
     if (!authorizer) return;
     const decision = authorizer({ action, resource, account: caller.account, region: caller.region, context });
     if (!decision.allowed) throw accessDenied(caller.account, action, resource, decision.reason);
+  }
+
+  /** A trusted decision still denied while the fault says the new staging role propagates. */
+  private propagated(decision: ReturnType<TrustEvaluator>, staging: string, caller: Caller): ReturnType<TrustEvaluator> {
+    if (!decision.trusted || !this.faults.takePropagationDenial(staging, caller.account, this.options.now().getTime())) return decision;
+    return { trusted: false, reason: `the staging role of ${staging} for ${caller.account} was created moments ago and has not propagated yet (fault)` };
   }
 
   private trustFor(stagingAccount: string, target: Caller, stagingSourceServerArn: string) {

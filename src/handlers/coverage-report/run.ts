@@ -7,7 +7,7 @@ import { coverageEmfLines } from './metrics';
 import { buildCoverageReport } from './report';
 import { CoverageEnv, CoverageEvent, CoverageReportDetail } from '../../contract';
 import { Env } from '../drs/client';
-import { retryOptionsFromEnv, withRetry } from '../drs/retry';
+import { RetryOptions, withRetry } from '../drs/retry';
 import { DrsClient } from '../drs/sdk';
 import { jsonLogger, Logger } from '../log';
 
@@ -59,7 +59,8 @@ export async function runCoverageReport(options: RunOptions): Promise<RunResult>
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const settings = readSettings(env);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
-  const retry = retryOptionsFromEnv(env, { onRetry: ({ attempt, delayMs, error }) => log('retrying', { attempt, delayMs, error: (error as Error).name }) });
+  // Production backoff: nothing in the environment changes timing (no test hooks in deployed code).
+  const retry: RetryOptions = { onRetry: ({ attempt, delayMs, error }) => log('retrying', { attempt, delayMs, error: (error as Error).name }) };
   const report = await buildCoverageReport(options.client, {
     region, maxDaysSinceDrill: settings.maxDaysSinceDrill, extraStagingAccounts: settings.extraStagingAccounts, now: options.now, retry,
   });

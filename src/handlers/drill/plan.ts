@@ -4,8 +4,8 @@
  * instances). Reads only; it starts nothing.
  */
 import { DrsClient, Job, RecoveryInstance, SourceServer } from '@aws-sdk/client-drs';
-import { DrillTags, PlanRequest, PlanResult, RecoveryLimits, WaveServer } from '../../contract/drill';
 import { OwnerTags } from '../../contract';
+import { DrillTags, PlanRequest, PlanResult, RecoveryLimits, WaveServer } from '../../contract/drill';
 import { evaluateSelector } from '../selector';
 import { chunks, describeJobs, describeRecoveryInstances, describeSourceServers } from './drs-reads';
 

@@ -1,8 +1,9 @@
-import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import { LifecycleOptions, ResourceOutcome, retrying, whilePropagating } from './options';
 import { removeSourceServer } from './removal';
 import { ExtendedSourceServerAttributes, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
 import { collectDescribePages } from '../drs/describe-pages';
 import { drsFailure, ErrorContext, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
+import { StillDeniedError } from '../drs/propagation';
 import {
   CreateExtendedSourceServerCommand,
   DescribeSourceServersCommand,
@@ -202,12 +203,17 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
   let server = await adoptExisting(drs, props, owner);
   if (!server) {
     try {
-      const out = await drs.call('CreateExtendedSourceServer', () => client.send(new CreateExtendedSourceServerCommand({
-        sourceServerArn: props.stagingSourceServerArn,
-        tags: { ...props.tags, ...ownerTags(owner) },
-      })));
+      const out = await whilePropagating(options, 'CreateExtendedSourceServer', () => drs.call('CreateExtendedSourceServer', () =>
+        client.send(new CreateExtendedSourceServerCommand({
+          sourceServerArn: props.stagingSourceServerArn,
+          tags: { ...props.tags, ...ownerTags(owner) },
+        }))));
       server = out.sourceServer;
     } catch (err) {
+      if (err instanceof StillDeniedError) {
+        throw new HandlerError(`${drsFailure(err, ctx).message}. Retried for ${Math.round(err.retriedMs / 1000)}s in case a role created ` +
+          'moments ago had not propagated yet', undefined, { cause: err });
+      }
       if (certainlyNotCreated(err)) throw drsFailure(err, ctx);
       // The answer to an earlier attempt may have been lost: look before reporting a conflict.
       drs.log('create failed; looking for a server an earlier attempt created', errorFields(err));

@@ -40,7 +40,7 @@ import { CloudFormationEvent } from '../response';
 import { evaluateSelector, Verdict } from '../selector';
 import { parseStagingAccountExtensionProperties, StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { isOwnedBy, Owner, ownerTags } from './extended-source-server';
-import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import { LifecycleOptions, ResourceOutcome, retrying, whilePropagating } from './options';
 import { RemovalMemo, removeSourceServer } from './removal';
 import { readScheduledRequest, RequestGuard, requestGuard } from './request-guard';
 
@@ -204,8 +204,10 @@ class Session {
   /** The staging account's servers that can still be extended into this account (all pages). */
   async listExtensible(): Promise<StagingSourceServer[]> {
     try {
-      return await collectPages((nextToken) => this.read('ListExtensibleSourceServers', () => this.client.send(
-        new ListExtensibleSourceServersCommand({ stagingAccountID: this.stagingAccountId, maxResults: 300, nextToken }))));
+      // A Create may meet the staging role before IAM propagated it: AccessDenied is retried a while.
+      return await whilePropagating(this.options, 'ListExtensibleSourceServers', () =>
+        collectPages((nextToken) => this.read('ListExtensibleSourceServers', () => this.client.send(
+          new ListExtensibleSourceServersCommand({ stagingAccountID: this.stagingAccountId, maxResults: 300, nextToken })))));
     } catch (err) {
       if (err instanceof OutOfTime) throw err;
       const name = errorName(err);
