@@ -284,7 +284,8 @@ describe('docs/compliance.md', () => {
     const walk = (dir: string) => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const file = path.join(dir, entry.name);
-        if (entry.isDirectory()) {walk(file);} else if (file.endsWith('.ts')) {
+        if (entry.isDirectory()) walk(file);
+        else if (file.endsWith('.ts')) {
           for (const m of fs.readFileSync(file, 'utf8').matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)) clients.add(m[1]);
         }
       }

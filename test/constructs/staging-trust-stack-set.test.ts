@@ -235,10 +235,7 @@ describe('StagingTrustStackSet', () => {
       const staging = '111111111111';
       const trust = trustFromTemplates([{ account: staging, region: 'eu-west-1', template: JSON.parse(set.templateBody) }]);
       const query = (target: string) => ({
-        stagingAccount: staging,
-        targetAccount: target,
-        region: 'eu-west-1',
-        partition: 'aws',
+        stagingAccount: staging, targetAccount: target, region: 'eu-west-1', partition: 'aws',
         stagingSourceServerArn: `arn:aws:drs:eu-west-1:${staging}:source-server/s-0123456789abcdef0`,
       });
       const decisions = targets(100).map((t) => trust(query(t)));
