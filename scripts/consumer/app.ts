@@ -5,6 +5,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
   ExtendedSourceServer,
+  RecoveryDrill,
   ServerSelector,
   StagingAccountExtension,
   StagingAccountTrust,
@@ -26,6 +27,13 @@ const extension = new StagingAccountExtension(target, 'Staging1', {
   stagingAccountId: '111111111111',
   selector: ServerSelector.tagEquals('Tier', 'critical'),
   reconcileSchedule: events.Schedule.rate(Duration.hours(1)),
+});
+// A drill of both, as Step Functions, with its own bundled Lambda steps.
+new RecoveryDrill(target, 'Drill', {
+  servers: [server],
+  extensions: [extension],
+  drillName: 'consumer',
+  schedule: events.Schedule.cron({ weekDay: 'SUN', hour: '4', minute: '0' }),
 });
 const attributes: string[] = [server.sourceServerId, extension.stagingAccountId];
 void attributes;

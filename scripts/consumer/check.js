@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Checks what `cdk synth` made of a consumer app (scripts/consumer-test.sh):
-//   node check.js <consumer folder> <app folder> <stack>=<resource type>[,<type>...] ...
+//   node check.js <consumer folder> <app folder> <stack>=<item>[,<item>...] ...
+// where an item is a resource type (e.g. Custom::DrsExtendedSourceServer) or @<bundle> (e.g.
+// @drill-steps: a function of the stack runs the package's assets/handlers/drill-steps.lambda).
 // - the installed cdk-drs-multi-account carries its handler bundle, and uses the consumer's one
 //   aws-cdk-lib (no copy of its own);
-// - each named stack's template has the named custom resources, each served by a Lambda function
-//   of that template whose code is an asset of the assembly holding exactly that bundle;
+// - each named stack's template has the named resources; each custom resource (Custom::*) is
+//   served by a Lambda function of that template whose code is an asset of the assembly holding
+//   exactly the handler bundle;
 // - the staging stack has the trust role DRS looks for.
 const fs = require('fs');
 const path = require('path');
@@ -27,22 +30,32 @@ for (const expectation of expectations) {
   if (!artifact) { problems.push(`${stack}: not in ${out}/manifest.json`); continue; }
   const template = JSON.parse(fs.readFileSync(path.join(out, artifact.properties.templateFile), 'utf8'));
   const resources = Object.entries(template.Resources ?? {});
-  const types = typeList ? typeList.split(',') : [];
-  for (const type of types) {
+  const items = typeList ? typeList.split(',') : [];
+  const assetManifest = Object.values(manifest.artifacts).find((a) => a.type === 'cdk:asset-manifest' && a.properties.file === `${stack}.assets.json`);
+  const assetFiles = assetManifest ? JSON.parse(fs.readFileSync(path.join(out, assetManifest.properties.file), 'utf8')).files ?? {} : {};
+  /** The index.js of the folder the CLI would zip and upload as the function's code. */
+  const functionCode = (fn) => {
+    const key = fn.Properties.Code?.S3Key;
+    const source = typeof key === 'string' ? assetFiles[key.replace(/\.zip$/, '')]?.source : undefined;
+    const file = source?.packaging === 'zip' && path.join(out, source.path, 'index.js');
+    return file && fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+  };
+  for (const item of items.filter((i) => i.startsWith('@'))) {
+    const name = item.slice(1);
+    const file = path.join(pkgDir, 'assets', 'handlers', `${name}.lambda`, 'index.js');
+    const expected = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+    expect(expected, `the package has no ${name} bundle at ${file}`);
+    const fns = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    expect(expected && fns.some(([, fn]) => functionCode(fn)?.equals(expected)), `${stack}: no function runs the package's ${name} bundle`);
+  }
+  for (const type of items.filter((i) => !i.startsWith('@'))) {
     const found = resources.filter(([, r]) => r.Type === type);
     expect(found.length > 0, `${stack}: no ${type}`);
-    for (const [id, r] of found) {
+    for (const [id, r] of type.startsWith('Custom::') ? found : []) {
       const token = r.Properties?.ServiceToken?.['Fn::GetAtt'];
       const fn = token && template.Resources[token[0]];
       if (!fn || fn.Type !== 'AWS::Lambda::Function') { problems.push(`${stack}/${id}: its ServiceToken is not a function of the stack`); continue; }
-      const key = fn.Properties.Code?.S3Key;
-      const hash = typeof key === 'string' ? key.replace(/\.zip$/, '') : undefined;
-      // Where the CLI would upload it from: the stack's asset manifest names the folder.
-      const assetManifest = Object.values(manifest.artifacts).find((a) => a.type === 'cdk:asset-manifest' && a.properties.file === `${stack}.assets.json`);
-      const source = hash && assetManifest && JSON.parse(fs.readFileSync(path.join(out, assetManifest.properties.file), 'utf8')).files?.[hash]?.source;
-      const assetDir = source?.packaging === 'zip' && path.join(out, source.path);
-      expect(assetDir && fs.existsSync(path.join(assetDir, 'index.js')) && fs.readFileSync(path.join(assetDir, 'index.js')).equals(bundle),
-        `${stack}/${id}: its function's code (asset ${hash}) is not the package's handler bundle`);
+      expect(functionCode(fn)?.equals(bundle), `${stack}/${id}: its function's code (${JSON.stringify(fn.Properties.Code)}) is not the package's handler bundle`);
     }
   }
   if (stack === 'DrsStaging') {

@@ -34,6 +34,9 @@ export const DrillStates = {
   DRAIN_COUNT: 'CountDrainPoll',
   DRAIN_ENDED: 'TimedOutJobEnded',
   COLLECT: 'Collect',
+  CHECK_SERVERS: 'CheckServers',
+  CHECK_SERVER: 'CheckServer',
+  JUDGE: 'Judge',
   KEEP_INSTANCES: 'KeepInstances',
   CLEAN_UP: 'CleanUp',
   TERMINATE: 'TerminateRecoveryInstances',
@@ -59,6 +62,10 @@ export interface DrillDefinitionOptions {
   readonly keepInstancesSeconds?: number;
   readonly eventBusName: string;
   readonly metricNamespace: string;
+  /** The user's check function, invoked per launched server before the clean-up. */
+  readonly checkFunctionArn?: string;
+  /** Checks running at once. */
+  readonly checkConcurrency?: number;
 }
 
 type State = Record<string, unknown>;
@@ -97,6 +104,7 @@ function refusal(outcome: string): State {
 }
 
 export function drillDefinition(o: DrillDefinitionOptions): Record<string, unknown> {
+  const afterChecks = o.keepInstancesSeconds !== undefined ? DrillStates.KEEP_INSTANCES : DrillStates.CLEAN_UP;
   const maxPolls = Math.max(1, Math.ceil(o.timeoutSeconds / o.pollIntervalSeconds));
   const S = DrillStates;
   const states: Record<string, State> = {
@@ -266,24 +274,15 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
       Resource: 'arn:aws:states:::lambda:invoke',
       Parameters: {
         FunctionName: o.functionArn,
-        Payload: {
-          'Step': 'collect',
-          'DrillName': o.drillName,
-          'ExecutionName.$': '$$.Execution.Name',
-          'JobIds.$': '$.run.drill.JobIds',
-          'Error.$': '$.run.error',
-          'Refusal.$': '$.run.refusal',
-          'Plan': { 'ServerCount.$': '$.run.plan.ServerCount', 'Skipped.$': '$.run.plan.Skipped' },
-          'MetricNamespace': o.metricNamespace,
-          ...(o.recoveryTimeObjectiveSeconds !== undefined ? { RecoveryTimeObjectiveSeconds: o.recoveryTimeObjectiveSeconds } : {}),
-        },
+        Payload: collectPayload(o),
       },
       ResultSelector: { ...Object.fromEntries(COLLECT_FIELDS.map((f) => [`${f}.$`, `$.Payload.${f}`])) },
       ResultPath: '$.result',
       Retry: [LAMBDA_RETRY, { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 5, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: 'FULL' }],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.collectError', Next: 'CollectFailed' }],
-      Next: o.keepInstancesSeconds !== undefined ? S.KEEP_INSTANCES : S.CLEAN_UP,
+      Next: o.checkFunctionArn !== undefined ? S.CHECK_SERVERS : afterChecks,
     },
+    ...(o.checkFunctionArn !== undefined ? checkStates(o, afterChecks) : {}),
     CollectFailed: {
       Type: 'Fail',
       Error: DrillErrors.CLEANUP_FAILED,
@@ -372,9 +371,103 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
   };
 }
 
+/**
+ * The user's check, per launched server (a Map of Lambda invocations), then the `judge` step,
+ * which fails the servers whose check did not pass and ends their recovery time at the check.
+ * A check that throws fails its server only; if the checks cannot run at all, every launched
+ * server fails ("the check did not run"). The clean-up runs in every case.
+ */
+function checkStates(o: DrillDefinitionOptions, next: string): Record<string, State> {
+  const S = DrillStates;
+  return {
+    [S.CHECK_SERVERS]: {
+      Type: 'Map',
+      Comment: 'The user\'s check of each launched server, before the clean-up.',
+      ItemsPath: '$.result.Launched',
+      ItemSelector: { 'Server.$': '$$.Map.Item.Value', 'ExecutionName.$': '$$.Execution.Name' },
+      MaxConcurrency: o.checkConcurrency ?? 10,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'INLINE' },
+        StartAt: S.CHECK_SERVER,
+        States: {
+          [S.CHECK_SERVER]: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Parameters: {
+              FunctionName: o.checkFunctionArn,
+              Payload: {
+                'drillName': o.drillName,
+                'executionName.$': '$.ExecutionName',
+                'sourceServerId.$': '$.Server.SourceServerID',
+                'recoveryInstanceId.$': '$.Server.RecoveryInstanceID',
+                'ec2InstanceId.$': '$.Server.Ec2InstanceID',
+              },
+            },
+            ResultSelector: { 'Result.$': '$.Payload' },
+            ResultPath: '$.check',
+            Retry: [LAMBDA_RETRY],
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.checkError', Next: 'CheckErrored' }],
+            Next: 'CheckDone',
+          },
+          CheckDone: {
+            Type: 'Pass',
+            Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result.$': '$.check.Result', 'CheckedAt.$': '$$.State.EnteredTime' },
+            End: true,
+          },
+          CheckErrored: {
+            Type: 'Pass',
+            Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Error.$': '$.checkError', 'CheckedAt.$': '$$.State.EnteredTime' },
+            End: true,
+          },
+        },
+      },
+      ResultPath: '$.checks',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.checkError', Next: 'NoChecks' }],
+      Next: S.JUDGE,
+    },
+    NoChecks: { Type: 'Pass', Result: [], ResultPath: '$.checks', Next: S.JUDGE },
+    [S.JUDGE]: {
+      Type: 'Task',
+      Comment: 'Fails the servers whose check did not pass; the recovery time ends at the check.',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: o.functionArn,
+        Payload: {
+          ...collectPayload(o),
+          'Step': 'judge',
+          'Servers.$': '$.result.Detail.servers',
+          'TerminateBatches.$': '$.result.TerminateBatches',
+          'Checks.$': '$.checks',
+        },
+      },
+      ResultSelector: { ...Object.fromEntries(COLLECT_FIELDS.map((f) => [`${f}.$`, `$.Payload.${f}`])) },
+      ResultPath: '$.result',
+      Retry: [LAMBDA_RETRY],
+      // The collect result stays: the clean-up runs with it.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.judgeError', Next: next }],
+      Next: next,
+    },
+  };
+}
+
+/** What the collect and judge steps are told. */
+function collectPayload(o: DrillDefinitionOptions): Record<string, unknown> {
+  return {
+    'Step': 'collect',
+    'DrillName': o.drillName,
+    'ExecutionName.$': '$$.Execution.Name',
+    'JobIds.$': '$.run.drill.JobIds',
+    'Error.$': '$.run.error',
+    'Refusal.$': '$.run.refusal',
+    'Plan': { 'ServerCount.$': '$.run.plan.ServerCount', 'Skipped.$': '$.run.plan.Skipped' },
+    'MetricNamespace': o.metricNamespace,
+    ...(o.recoveryTimeObjectiveSeconds !== undefined ? { RecoveryTimeObjectiveSeconds: o.recoveryTimeObjectiveSeconds } : {}),
+  };
+}
+
 const PLAN_FIELDS = [
   'Waves', 'WaveCount', 'ServerCount', 'LargestWave', 'Skipped', 'SkippedCount', 'WithRecoveryInstanceCount',
   'ActiveRecoveryJobs', 'ActiveJobs', 'JobCapacity', 'ServerCapacity',
 ];
 
-const COLLECT_FIELDS = ['Outcome', 'Succeeded', 'Detail', 'MetricData', 'TerminateBatches', 'TerminateCount', 'Summary'];
+const COLLECT_FIELDS = ['Outcome', 'Succeeded', 'Detail', 'MetricData', 'TerminateBatches', 'TerminateCount', 'Launched', 'Summary'];

@@ -4,6 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -11,6 +12,7 @@ import { Construct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
+import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './recovery-drill-compliance';
 import { drillDefinition } from './recovery-drill-definition';
 import { ServerSelector } from './server-selector';
 import { StagingAccountExtension } from './staging-account-extension';
@@ -135,6 +137,24 @@ export interface RecoveryDrillProps {
   readonly eventBus?: events.IEventBus;
 
   /**
+   * A check of each launched server, before the clean-up: a Lambda function invoked with
+   * `{ drillName, executionName, sourceServerId, recoveryInstanceId, ec2InstanceId }` that
+   * returns `{ "passed": true }` when the recovered server works (for example after probing its
+   * application). Any other answer, or an error, fails that server (with the answer's `detail`
+   * as the reason); a server's recovery time then ends when its check ended.
+   *
+   * @default - no check: a server succeeds when it is LAUNCHED
+   */
+  readonly check?: lambda.IFunction;
+
+  /**
+   * Checks running at once.
+   *
+   * @default 10
+   */
+  readonly checkConcurrency?: number;
+
+  /**
    * Sent the alarm on a failed drill, and each drill's result event.
    *
    * @default - no notifications
@@ -163,6 +183,7 @@ export interface RecoveryDrillProps {
  * import { App, Duration, Stack } from 'aws-cdk-lib';
  * import * as events from 'aws-cdk-lib/aws-events';
  * import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
  * import { ExtendedSourceServer, RecoveryDrill } from 'cdk-drs-multi-account';
  *
  * const app = new App();
@@ -189,7 +210,7 @@ export class RecoveryDrill extends Construct {
   public readonly role: iam.Role;
 
   /** The function of the drill's read-only Lambda steps. */
-  public readonly stepFunction: DrillStepsFunction;
+  public readonly stepFunction: lambda.IFunction;
 
   /** The drill's name (its tag value on recovery jobs and its metrics' `DrillName`). */
   public readonly drillName: string;
@@ -212,24 +233,27 @@ export class RecoveryDrill extends Construct {
     throwIfProblems('RecoveryDrill', this, checkProps(props, this.drillName, serversPerJob, timeout, pollInterval));
     this.eventBus = props.eventBus;
 
-    const logGroup = new logs.LogGroup(this, 'StepsLogGroup', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const logKey = drillLogKey(this, this.drillName);
+    const logGroup = new logs.LogGroup(this, 'StepsLogGroup', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey });
     const stepsRole = new iam.Role(this, 'StepsRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `cdk-drs-multi-account drill ${this.drillName}: read-only DRS steps`,
     });
     logGroup.grantWrite(stepsRole);
-    this.stepFunction = new DrillStepsFunction(this, 'Steps', {
+    const steps = new DrillStepsFunction(this, 'Steps', {
       description: `cdk-drs-multi-account drill ${this.drillName}: plans waves and collects results (reads DRS only)`,
       role: stepsRole,
       logGroup,
       timeout: Duration.minutes(5),
       memorySize: 512,
+      tracing: lambda.Tracing.ACTIVE,
     });
-    acknowledgeFinding(this.stepFunction, 'AwsSolutions-L1',
-      'The runtime is pinned so the deployed bundle is the tested one; it is moved to newer runtimes with releases.');
+    this.stepFunction = steps;
+    acknowledgeStepsFunction(steps);
     for (const statement of stepsStatements(this.drillName)) stepsRole.addToPrincipalPolicy(statement);
     acknowledgeFinding(stepsRole.node.findChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::*]',
-      'DescribeSourceServers, DescribeRecoveryInstances and DescribeJobs have no resource-level permissions (Service Authorization Reference for DRS).');
+      'DescribeSourceServers, DescribeRecoveryInstances and DescribeJobs have no resource-level permissions (Service Authorization Reference for DRS); ' +
+      'nor have the X-Ray actions of the function\'s tracing.');
     acknowledgeFinding(stepsRole.node.findChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:job/*]',
       "DescribeJobLogItems is limited to jobs carrying this drill's tag (aws:ResourceTag); job ids are assigned when a drill starts.");
 
@@ -261,8 +285,20 @@ export class RecoveryDrill extends Construct {
       keepInstancesSeconds: props.keepInstancesFor?.toSeconds(),
       eventBusName: props.eventBus?.eventBusName ?? 'default',
       metricNamespace: METRICS_NAMESPACE,
+      checkFunctionArn: props.check?.functionArn,
+      checkConcurrency: props.checkConcurrency,
     });
-    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    if (props.check) {
+      // The function itself (no `:*`): the state machine invokes its unqualified ARN.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'InvokeServerCheck',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.check.functionArn],
+      }));
+    }
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromString(stack.toJsonString(definition)),
       role: this.role,
@@ -281,18 +317,23 @@ export class RecoveryDrill extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    let resultRule: events.Rule | undefined;
     if (props.topic) {
       this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.topic));
-      this.onResult('ResultToTopic', { target: new targets.SnsTopic(props.topic) });
+      resultRule = this.onResult('ResultToTopic', { target: new targets.SnsTopic(props.topic) });
     }
 
+    const rules: events.Rule[] = [];
     if (props.schedule) {
       this.scheduleRule = new events.Rule(this, 'Schedule', {
         schedule: props.schedule,
         description: `cdk-drs-multi-account: runs the drill ${this.drillName}`,
         targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({ reason: 'schedule' }) })],
       });
+      rules.push(this.scheduleRule);
     }
+    if (resultRule) rules.push(resultRule);
+    acknowledgeDrillPolicies({ stateMachine: policy, steps: stepsRole.node.findChild('DefaultPolicy'), stateMachineScope: this.stateMachine }, rules);
   }
 
   /**
@@ -370,7 +411,8 @@ function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob:
   if (!Token.isUnresolved(drillName) && !DRILL_NAME.test(drillName)) {
     problems.push(`drillName must be 1-128 letters, digits or -_.:/ (it is a tag value and a metric dimension), got '${drillName}'`);
   }
-  if (!Token.isUnresolved(serversPerJob) && (!Number.isInteger(serversPerJob) || serversPerJob < 1 || serversPerJob > RecoveryLimits.SERVERS_PER_JOB)) {
+  const perJobOk = Number.isInteger(serversPerJob) && serversPerJob >= 1 && serversPerJob <= RecoveryLimits.SERVERS_PER_JOB;
+  if (!Token.isUnresolved(serversPerJob) && !perJobOk) {
     problems.push(`serversPerJob must be a whole number from 1 to ${RecoveryLimits.SERVERS_PER_JOB} (DRS's servers per recovery job), got ${serversPerJob}`);
   }
   if (props.waveTagKey !== undefined && !Token.isUnresolved(props.waveTagKey) && (props.waveTagKey.length < 1 || props.waveTagKey.length > 256)) {
@@ -379,6 +421,11 @@ function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob:
   if (poll.toSeconds() < 1) problems.push('pollInterval must be at least 1 second');
   if (timeout.toSeconds() < poll.toSeconds()) problems.push(`timeout (${timeout.toSeconds()} s) must be at least pollInterval (${poll.toSeconds()} s)`);
   if (props.recoveryTimeObjective !== undefined && props.recoveryTimeObjective.toSeconds() < 1) problems.push('recoveryTimeObjective must be at least 1 second');
+  if (props.checkConcurrency !== undefined && !Token.isUnresolved(props.checkConcurrency) &&
+    (!Number.isInteger(props.checkConcurrency) || props.checkConcurrency < 1 || props.checkConcurrency > 40)) {
+    problems.push(`checkConcurrency must be a whole number from 1 to 40, got ${props.checkConcurrency}`);
+  }
+  if (props.checkConcurrency !== undefined && props.check === undefined) problems.push('checkConcurrency needs check');
   if (props.keepInstancesFor !== undefined && props.keepInstancesFor.toSeconds() > 365 * 24 * 3600) problems.push('keepInstancesFor must be at most a year (a Step Functions execution\'s limit)');
   return problems;
 }
@@ -429,7 +476,7 @@ function startRecoveryScopes(props: RecoveryDrillProps): Array<{ resources: stri
 }
 
 /** IAM conditions a selector implies on the server's tags, if any. */
-export function selectorTagConditions(selector: ServerSelectorProperty): Record<string, Record<string, unknown>> | undefined {
+function selectorTagConditions(selector: ServerSelectorProperty): Record<string, Record<string, unknown>> | undefined {
   const required = selector.Type === SelectorTypes.ALL_OF ? (selector.Selectors ?? []) : [selector];
   const equals: Record<string, string[]> = {};
   const present: Record<string, string> = {};

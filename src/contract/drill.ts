@@ -135,6 +135,8 @@ export interface ServerOutcome {
   readonly ec2InstanceId?: string;
   readonly startedAt?: string;
   readonly launchedAt?: string;
+  /** When the user's check ended, if it ran. */
+  readonly checkedAt?: string;
   readonly recoveryTimeSeconds?: number;
   readonly succeeded: boolean;
   readonly reason?: string;
@@ -151,5 +153,26 @@ export interface CollectResult {
   /** Recovery instances this execution launched, in batches of at most 200. */
   readonly TerminateBatches: string[][];
   readonly TerminateCount: number;
+  /** The launched servers, for the user's check. */
+  readonly Launched: Array<{ readonly SourceServerID: string; readonly RecoveryInstanceID: string; readonly Ec2InstanceID: string }>;
   readonly Summary: string;
+}
+
+/** One server's check, as the state machine's check Map returns it. */
+export interface CheckOutcome {
+  readonly SourceServerID: string;
+  /** What the user's function returned (`passed: true` passes). */
+  readonly Result?: { readonly passed?: unknown; readonly detail?: unknown };
+  /** The error the function threw, as the Task caught it. */
+  readonly Error?: { readonly Error?: string; readonly Cause?: string };
+  /** When the check ended (`$$.State.EnteredTime` of the state after it). */
+  readonly CheckedAt?: string;
+}
+
+/** Payload of the `judge` step: the collect step's request and result, and the checks. */
+export interface JudgeRequest extends Omit<CollectRequest, 'Step'> {
+  readonly Step: 'judge';
+  readonly Servers?: ServerOutcome[];
+  readonly TerminateBatches?: string[][];
+  readonly Checks?: CheckOutcome[];
 }

@@ -4,6 +4,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ExtendedSourceServer, RecoveryDrill, RecoveryDrillProps, ServerSelector, StagingAccountExtension } from '../../src';
 import { OwnerTags } from '../../src/contract';
@@ -51,6 +52,7 @@ describe('validation at synth', () => {
     ['101 servers per job', () => ({ selector: ServerSelector.all(), serversPerJob: 101 }), "serversPerJob must be a whole number from 1 to 100 (DRS's servers per recovery job), got 101"],
     ['a bad drill name', () => ({ selector: ServerSelector.all(), drillName: 'my drill!' }), 'drillName must be 1-128 letters, digits or -_.:/'],
     ['a timeout shorter than the poll', () => ({ selector: ServerSelector.all(), timeout: Duration.seconds(30) }), 'timeout (30 s) must be at least pollInterval (60 s)'],
+    ['checkConcurrency without check', () => ({ selector: ServerSelector.all(), checkConcurrency: 2 }), 'checkConcurrency needs check'],
   ])('%s', (_, props, message) => {
     expect(() => build(props)).toThrow(message);
     expect(() => build(props)).toThrow(/^RecoveryDrill Target\/Drill: /);
@@ -92,6 +94,22 @@ describe('the state machine', () => {
     }
     expect(definition.States.TimedOut.Next).toBe('WaitForTimedOutJob');
     expect(definition.States.Collect.Next).toBe('CleanUp');
+  });
+
+  test('check: a Map of the user\'s function per launched server, then judge, then the clean-up; invoke on that function only', () => {
+    const { stack, drill, template: t } = build((s) => ({
+      selector: ServerSelector.all(),
+      check: lambda.Function.fromFunctionArn(s, 'Probe', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:probe`),
+    }));
+    const d = Object.values(definitionsFrom(t, ctx))[0];
+    expect(d.States.Collect.Next).toBe('CheckServers');
+    expect(d.States.CheckServers).toMatchObject({ Type: 'Map', ItemsPath: '$.result.Launched', MaxConcurrency: 10, Next: 'Judge' });
+    expect(d.States.CheckServers.ItemProcessor.States.CheckServer.Parameters.FunctionName).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:probe`);
+    expect(d.States.Judge).toMatchObject({ Next: 'CleanUp', Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.judgeError', Next: 'CleanUp' }] });
+    const authorize = authorizer(t, stack, drill.role);
+    const invoke = (resource: string) => authorize({ action: 'lambda:InvokeFunction', resource, account: ACCOUNT, region: REGION, context: {} }).allowed;
+    expect(invoke(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:probe`)).toBe(true);
+    expect(invoke(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:other`)).toBe(false);
   });
 
   test('keepInstancesFor adds a Wait before the clean-up', () => {
@@ -154,7 +172,7 @@ describe('IAM of the state machine role (IAM simulator)', () => {
   test('the Lambda steps only read', () => {
     const { stack, drill, template } = build(() => ({ selector: ServerSelector.all(), drillName: 'n' }));
     const authorize = authorizer(template, stack, drill.stepFunction.role as iam.Role);
-    const allowed = (action: string, resource: string, context: Record<string, string> = {}) =>
+    const allowed = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
       authorize({ action, resource, account: ACCOUNT, region: REGION, context }).allowed;
     for (const action of ['drs:DescribeSourceServers', 'drs:DescribeRecoveryInstances', 'drs:DescribeJobs']) expect(allowed(action, '*')).toBe(true);
     expect(allowed('drs:DescribeJobLogItems', `arn:aws:drs:${REGION}:${ACCOUNT}:job/drsjob-0123456789abcdef0`, resourceTags({ [DrillTags.DRILL]: 'n' }))).toBe(true);
@@ -230,12 +248,16 @@ describe('docs/iam.md', () => {
     const stack = newStack();
     const extension = new StagingAccountExtension(stack, 'Ext', { stagingAccountId: '111111111111' });
     new RecoveryDrill(stack, 'D1', { extensions: [extension] });
-    new RecoveryDrill(stack, 'D2', { servers: [new ExtendedSourceServer(stack, 'Web', { stagingSourceServerArn: STAGING_ARN })] });
+    new RecoveryDrill(stack, 'D2', {
+      servers: [new ExtendedSourceServer(stack, 'Web', { stagingSourceServerArn: STAGING_ARN })],
+      check: lambda.Function.fromFunctionArn(stack, 'Probe', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:probe`),
+    });
     const template = Template.fromStack(stack).toJSON() as CfnTemplate;
     const sids = Object.entries(template.Resources!).filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('D'))
       .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: { Sid?: string }[] }).Statement)
       .map((s) => s.Sid).filter((sid): sid is string => sid !== undefined);
-    expect(new Set(sids).size).toBeGreaterThanOrEqual(9);
+    expect(new Set(sids).size).toBeGreaterThanOrEqual(10);
+    expect(sids).toContain('InvokeServerCheck');
     const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'iam.md'), 'utf8');
     const documented = [...doc.matchAll(/^### `([A-Za-z0-9]+)`/gm)].map((m) => m[1]);
     for (const sid of sids) expect(documented).toContain(sid);

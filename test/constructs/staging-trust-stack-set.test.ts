@@ -107,8 +107,7 @@ describe('StagingTrustStackSet', () => {
   });
 
   test('many target accounts are counted in the description (at most 1024 characters)', () => {
-    const targets = Array.from({ length: 11 }, (_, i) => String(300000000000 + i));
-    expect(stackSetOf(Stack.of(build({ targetAccounts: targets }))).Description)
+    expect(stackSetOf(Stack.of(build({ targetAccounts: targets(11) }))).Description)
       .toBe('DRS staging-account trust for 11 target accounts (cdk-drs-multi-account)');
   });
 

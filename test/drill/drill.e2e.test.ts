@@ -6,10 +6,11 @@
 import * as fs from 'fs';
 import { DescribeRecoveryInstancesCommand, RecoveryInstance, StartRecoveryCommand } from '@aws-sdk/client-drs';
 import { Duration } from 'aws-cdk-lib';
-import { ExistingRecoveryInstance, ExtendedSourceServer, ServerSelector } from '../../src';
-import { DrillTags } from '../../src/contract/drill';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DrillRun, STEPS_ASSET_DIR } from './harness';
 import { drill, DrillWorld, READINGS, REGION, startRealRecovery, startWorld as startWorldWith, synthDrill, TARGET, WorldOptions } from './world';
+import { ExistingRecoveryInstance, ExtendedSourceServer, ServerSelector } from '../../src';
+import { DrillTags } from '../../src/contract/drill';
 
 jest.setTimeout(120_000);
 
@@ -278,5 +279,51 @@ describe('with IAM evaluated as deployed (the state machine role for its Tasks, 
     expect(run.cause).toContain('drs:TerminateRecoveryInstances');
     expect(run.events[0].Detail.outcome).toBe('SUCCEEDED'); // the drill itself went well
     expect(world.drs.calls.filter((c) => c.status === 403).map((c) => c.operation)).toEqual(['TerminateRecoveryInstances']);
+  });
+});
+
+describe('a user-given check of each launched server', () => {
+  const CHECK_ARN = `arn:aws:lambda:${REGION}:${TARGET}:function:probe`;
+
+  test('a failing or throwing check fails its server; recovery times end at the check; every instance is still terminated', async () => {
+    world = await startWorldWith({ servers: 3 });
+    const [a, b, c] = world.servers;
+    const { definition } = synthDrill((stack) => ({
+      servers: world!.servers.map((id, i) => ExtendedSourceServer.fromSourceServerId(stack, `S${i}`, id)),
+      check: lambda.Function.fromFunctionArn(stack, 'Probe', CHECK_ARN),
+      checkConcurrency: 1,
+    }));
+    const seen: any[] = [];
+    const probe = (payload: any) => {
+      seen.push(payload);
+      world!.drs.advanceTime(120_000); // each check takes two minutes
+      if (payload.sourceServerId === b) return { passed: false, detail: 'HTTP 500 from /health' };
+      if (payload.sourceServerId === c) throw new Error('probe could not connect');
+      return { passed: true };
+    };
+    const run = await drill(world, definition, 'checked', undefined, undefined, { [CHECK_ARN]: probe });
+
+    expect(run.error).toBe('DrillFailed');
+    expect(seen.map((p) => p.sourceServerId).sort()).toEqual([a, b, c].sort());
+    expect(seen[0]).toMatchObject({ drillName: expect.any(String), executionName: 'checked', recoveryInstanceId: expect.stringMatching(/^i-/) });
+    const servers = Object.fromEntries(run.events[0].Detail.servers.map((s: any) => [s.sourceServerId, s]));
+    expect(servers[a]).toMatchObject({ succeeded: true, checkedAt: expect.any(String) });
+    expect(servers[a].recoveryTimeSeconds).toBeGreaterThan(330);
+    expect(servers[b]).toMatchObject({ succeeded: false, reason: 'the check did not pass: HTTP 500 from /health' });
+    expect(servers[c].succeeded).toBe(false);
+    expect(servers[c].reason).toContain('probe could not connect');
+    expect(run.events[0].Detail.serversFailed).toBe(2);
+    expect(calls(run, 'TerminateRecoveryInstances').flatMap((x) => x.input.recoveryInstanceIDs)).toHaveLength(3);
+  });
+
+  test('all checks pass: the drill succeeds', async () => {
+    world = await startWorldWith({ servers: 2 });
+    const { definition } = synthDrill((stack) => ({
+      servers: world!.servers.map((id, i) => ExtendedSourceServer.fromSourceServerId(stack, `S${i}`, id)),
+      check: lambda.Function.fromFunctionArn(stack, 'Probe', CHECK_ARN),
+    }));
+    const run = await drill(world, definition, 'all-pass', undefined, undefined, { [CHECK_ARN]: () => ({ passed: true }) });
+    expect({ status: run.status, cause: run.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    expect(run.lambdaCalls[CHECK_ARN]).toBe(2);
   });
 });

@@ -12,10 +12,10 @@
 import { fork } from 'child_process';
 import * as path from 'path';
 import * as DrsSdk from '@aws-sdk/client-drs';
+import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { Authorizer } from '../local-drs/types';
 import { CfnTemplate, DeployContext, resolve } from '../support/cfn-template';
-import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
 
 export const STEPS_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drill-steps.lambda');
 const RUNNER = path.join(__dirname, 'step-runner.js');
@@ -69,6 +69,10 @@ export interface DrillRunOptions {
    * at once). `set` installs an authorizer for the account (LocalDrs.setAuthorizer).
    */
   readonly iam?: { readonly stateMachine: Authorizer; readonly steps: Authorizer; set(authorizer: Authorizer | undefined): void };
+  /** Other Lambda functions the definition invokes (e.g. a user's check), by ARN, run in-process. */
+  readonly functions?: Record<string, (payload: any) => Promise<unknown> | unknown>;
+  /** The clock `$$.State.EnteredTime` reads (the local DRS's). @default real time */
+  readonly now?: () => Date;
 }
 
 export interface DrillRun {
@@ -111,7 +115,9 @@ function waitsOf(states: Record<string, any>, into: Record<string, any> = {}): R
 }
 
 /** One Lambda invocation of the bundled asset, as Lambda's Invoke answers it. */
-function invokeAsset(payload: unknown, env: Record<string, string>): Promise<{ ok: boolean; result?: unknown; errorType?: string; errorMessage?: string }> {
+interface StepAnswer { readonly ok: boolean; readonly result?: unknown; readonly errorType?: string; readonly errorMessage?: string }
+
+function invokeAsset(payload: unknown, env: Record<string, string>): Promise<StepAnswer> {
   return new Promise((done, fail) => {
     const child = fork(RUNNER, [], { execArgv: [], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let answer: any;
@@ -162,6 +168,11 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
     const resource: string = state.Resource;
     if (resource === 'arn:aws:states:::lambda:invoke') {
       handlers[name] = async (input) => {
+        const other = o.functions?.[input.FunctionName];
+        if (other) {
+          lambdaCalls[input.FunctionName] = (lambdaCalls[input.FunctionName] ?? 0) + 1;
+          return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: await other(input.Payload) };
+        }
         lambdaCalls[input.Payload?.Step] = (lambdaCalls[input.Payload?.Step] ?? 0) + 1;
         actAs('steps');
         const answer = await invokeAsset(input.Payload, lambdaEnv);
@@ -225,7 +236,11 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   const executionName = o.executionName ?? `drill-${Date.now()}`;
   const execution = machine.run(o.input ?? {}, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits },
-    context: { Execution: { Name: executionName, Id: `arn:aws:states:${o.region}:000000000000:execution:drill:${executionName}` } },
+    context: {
+      Execution: { Name: executionName, Id: `arn:aws:states:${o.region}:000000000000:execution:drill:${executionName}` },
+      // The interpreter has no $$.State: read when a state uses it, i.e. as it is entered.
+      State: { get EnteredTime() { return (o.now ?? (() => new Date()))().toISOString(); } },
+    },
   });
   const eventLog: any[] = [];
   const logging = (async () => { for await (const e of execution.eventLogs) eventLog.push(e); })();

@@ -3,12 +3,12 @@
  * manual clock, and a stack with a `RecoveryDrill` synthesized for that target account. Test
  * support only.
  */
-import { App, Stack } from 'aws-cdk-lib';
 import { CreateExtendedSourceServerCommand, DrsClient, StartRecoveryCommand } from '@aws-sdk/client-drs';
+import { App, Stack } from 'aws-cdk-lib';
 import { RecoveryDrill, RecoveryDrillProps } from '../../src';
 import { LocalDrs } from '../local-drs';
-import { CfnTemplate } from '../support/cfn-template';
 import { definitionsFrom, drillAuthorizers, DrillRun, runDrill } from './harness';
+import { CfnTemplate } from '../support/cfn-template';
 
 export const STAGING = '111111111111';
 export const TARGET = '222222222222';
@@ -70,15 +70,18 @@ export const DRILL_CTX = { account: TARGET, region: REGION, stackName: 'DrillSta
 export function synthDrill(props: (stack: Stack) => RecoveryDrillProps): { definition: any; template: CfnTemplate; drill: RecoveryDrill } {
   const app = new App();
   const stack = new Stack(app, 'DrillStack', { env: { account: TARGET, region: REGION } });
-  const drill = new RecoveryDrill(stack, 'Drill', props(stack));
+  const construct = new RecoveryDrill(stack, 'Drill', props(stack));
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
   const definitions = Object.values(definitionsFrom(template, { account: TARGET, region: REGION, stackName: stack.stackName }));
   if (definitions.length !== 1) throw new Error(`expected one state machine, found ${definitions.length}`);
-  return { definition: definitions[0], template, drill };
+  return { definition: definitions[0], template, drill: construct };
 }
 
 /** Runs the definition; with `template`, IAM is evaluated with the drill's roles as deployed. */
-export async function drill(world: DrillWorld, definition: any, executionName = 'exec-1', input?: unknown, template?: CfnTemplate): Promise<DrillRun> {
+export async function drill(
+  world: DrillWorld, definition: any, executionName = 'exec-1', input?: unknown, template?: CfnTemplate,
+  functions?: Record<string, (payload: any) => unknown>,
+): Promise<DrillRun> {
   const iam = template ? { ...drillAuthorizers(template, DRILL_CTX), set: (a: any) => world.drs.setAuthorizer(TARGET, a) } : undefined;
   return runDrill({
     iam,
@@ -89,5 +92,7 @@ export async function drill(world: DrillWorld, definition: any, executionName = 
     advance: (ms) => world.drs.advanceTime(ms),
     executionName,
     input,
+    functions,
+    now: () => world.drs.now(),
   });
 }

@@ -5,8 +5,8 @@
  * clean-up, and checks that no drill instance is left and that a recovery instance someone
  * launched by hand before the drill was not touched.
  */
-import { App, Stack } from 'aws-cdk-lib';
 import { DescribeRecoveryInstancesCommand, DrsClient } from '@aws-sdk/client-drs';
+import { App, Stack } from 'aws-cdk-lib';
 import { RecoveryDrill, ServerSelector } from '../../src';
 import { definitionsFrom, drillAuthorizers, runDrill } from '../drill/harness';
 import { LocalDrs } from '../local-drs';

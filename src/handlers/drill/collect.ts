@@ -6,7 +6,7 @@
  */
 import { DrsClient, Job, JobLog, RecoveryInstance } from '@aws-sdk/client-drs';
 import { chunks, describeJobLog, describeJobs, describeRecoveryInstances } from './drs-reads';
-import { CollectRequest, CollectResult, DrillErrors, DrillOutcomes, RecoveryLimits, ServerOutcome } from '../../contract/drill';
+import { CollectRequest, CollectResult, DrillErrors, DrillOutcomes, JudgeRequest, RecoveryLimits, ServerOutcome } from '../../contract/drill';
 import { DrillMetrics, MetricDimensions } from '../../contract/metrics';
 
 /** The job ids the state machine accumulated with States.Format: separated by spaces. */
@@ -65,12 +65,7 @@ export function outcomeOf(request: CollectRequest, servers: readonly ServerOutco
 }
 
 export async function collect(client: DrsClient, given: CollectRequest): Promise<CollectResult> {
-  // The state machine passes `{}` and `''` when nothing went wrong.
-  const request: CollectRequest = {
-    ...given,
-    Error: given.Error?.Error ? given.Error : undefined,
-    Refusal: given.Refusal ? given.Refusal : undefined,
-  };
+  const request = normalized(given);
   const jobIds = parseJobIds(request.JobIds);
   const rto = request.RecoveryTimeObjectiveSeconds;
   const jobs = jobIds.length > 0 ? await describeJobs(client, jobIds) : [];
@@ -108,6 +103,54 @@ export async function collect(client: DrsClient, given: CollectRequest): Promise
     }
   }
 
+  return summarize(request, jobIds, servers, own.map((i) => i.recoveryInstanceID!));
+}
+
+function normalized(given: CollectRequest | JudgeRequest): CollectRequest {
+  // The state machine passes `{}` and `''` when nothing went wrong.
+  return {
+    ...given,
+    Step: 'collect',
+    Error: given.Error?.Error ? given.Error : undefined,
+    Refusal: given.Refusal ? given.Refusal : undefined,
+  };
+}
+
+/**
+ * The `judge` step, after the user's check ran on each launched server: a server whose check
+ * did not pass (or threw) fails; a passed check's end (`checkedAt`, when later than the launch)
+ * ends the server's recovery time. Reads nothing from DRS.
+ */
+export function judge(given: JudgeRequest): CollectResult {
+  const request = normalized(given);
+  const rto = request.RecoveryTimeObjectiveSeconds;
+  const checks = new Map((given.Checks ?? []).map((c) => [c.SourceServerID, c]));
+  const servers = (given.Servers ?? []).map((s): ServerOutcome => {
+    if (s.launchStatus !== 'LAUNCHED') return s;
+    const check = checks.get(s.sourceServerId);
+    const passed = check?.Result?.passed === true;
+    const detail = check?.Error ? `${check.Error.Error}: ${check.Error.Cause ?? ''}` : String(check?.Result?.detail ?? '');
+    const checkedAt = check?.CheckedAt && s.launchedAt && Date.parse(check.CheckedAt) > Date.parse(s.launchedAt) ? check.CheckedAt : s.launchedAt;
+    const time = seconds(s.startedAt, checkedAt) ?? s.recoveryTimeSeconds;
+    const overRto = rto !== undefined && time !== undefined && time > rto;
+    let reason: string | undefined;
+    if (!check) reason = 'the check did not run';
+    else if (!passed) reason = `the check did not pass${detail ? `: ${detail}` : ''}`;
+    else if (overRto) reason = `recovery took ${time} s, more than the recovery time objective of ${rto} s`;
+    const { reason: _old, ...rest } = s;
+    return {
+      ...rest,
+      ...(checkedAt ? { checkedAt } : {}),
+      ...(time !== undefined ? { recoveryTimeSeconds: time } : {}),
+      succeeded: reason === undefined,
+      ...(reason ? { reason } : {}),
+    };
+  });
+  return summarize(request, parseJobIds(request.JobIds), servers, (given.TerminateBatches ?? []).flat());
+}
+
+function summarize(request: CollectRequest, jobIds: string[], servers: ServerOutcome[], terminate: string[]): CollectResult {
+  const rto = request.RecoveryTimeObjectiveSeconds;
   const times = servers.flatMap((s) => (s.recoveryTimeSeconds === undefined ? [] : [s.recoveryTimeSeconds]));
   const max = times.length > 0 ? Math.max(...times) : undefined;
   const med = median(times);
@@ -116,7 +159,6 @@ export async function collect(client: DrsClient, given: CollectRequest): Promise
   const succeeded = outcome === DrillOutcomes.SUCCEEDED;
   const planned = request.Plan?.ServerCount ?? servers.length;
   const notStarted = Math.max(0, planned - servers.length);
-  const terminate = own.map((i) => i.recoveryInstanceID!);
 
   const summary = [
     `drill ${request.DrillName} (${request.ExecutionName}): ${outcome}`,
@@ -159,6 +201,11 @@ export async function collect(client: DrsClient, given: CollectRequest): Promise
     MetricData: metricData,
     TerminateBatches: chunks(terminate, RecoveryLimits.TERMINATE_BATCH),
     TerminateCount: terminate.length,
+    Launched: servers.filter((s) => s.launchStatus === 'LAUNCHED').map((s) => ({
+      SourceServerID: s.sourceServerId,
+      RecoveryInstanceID: s.recoveryInstanceId ?? '',
+      Ec2InstanceID: s.ec2InstanceId ?? '',
+    })),
     Summary: summary,
   };
 }

@@ -1,7 +1,7 @@
 import { DescribeJobLogItemsCommand, DescribeJobsCommand, DescribeRecoveryInstancesCommand, DrsClient, Job } from '@aws-sdk/client-drs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CollectRequest } from '../../../src/contract/drill';
-import { collect, launchedAt, median, ownInstances, parseJobIds } from '../../../src/handlers/drill/collect';
+import { collect, judge, launchedAt, median, ownInstances, parseJobIds } from '../../../src/handlers/drill/collect';
 
 const base: CollectRequest = { Step: 'collect', DrillName: 'd', ExecutionName: 'e', JobIds: '', MetricNamespace: 'CdkDrsMultiAccount' };
 
@@ -41,7 +41,10 @@ describe('collect', () => {
     drs.reset();
     drs.on(DescribeJobsCommand).resolves({
       items: [{
-        jobID: 'drsjob-a', status: 'COMPLETED', creationDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-01-01T00:20:00Z',
+        jobID: 'drsjob-a',
+        status: 'COMPLETED',
+        creationDateTime: '2026-01-01T00:00:00Z',
+        endDateTime: '2026-01-01T00:20:00Z',
         participatingServers: [
           { sourceServerID: 's-1', launchStatus: 'LAUNCHED', recoveryInstanceID: 'i-1' },
           { sourceServerID: 's-2', launchStatus: 'LAUNCHED', recoveryInstanceID: 'i-2' },
@@ -87,5 +90,46 @@ describe('collect', () => {
     const timedOut = await collect(new DrsClient({}), { ...base, Error: { Error: 'DrillTimedOut', Cause: 'job x' } });
     expect(timedOut.Outcome).toBe('TIMED_OUT');
     expect(timedOut.Summary).toContain('stopped by DrillTimedOut: job x');
+  });
+});
+
+describe('judge', () => {
+  const launched = (id: string) => ({
+    sourceServerId: id,
+    jobId: 'drsjob-a',
+    launchStatus: 'LAUNCHED',
+    recoveryInstanceId: `i-${id}`,
+    startedAt: '2026-01-01T00:00:00Z',
+    launchedAt: '2026-01-01T00:05:00Z',
+    recoveryTimeSeconds: 300,
+    succeeded: true,
+  });
+  const request = { ...base, Step: 'judge' as const, JobIds: 'drsjob-a', TerminateBatches: [['i-1', 'i-2', 'i-3']], Error: {}, Refusal: '' };
+
+  test('a passed check ends the recovery time; a failed, thrown or missing one fails the server; the instances stay to terminate', () => {
+    const r = judge({
+      ...request,
+      RecoveryTimeObjectiveSeconds: 1000,
+      Servers: [launched('1'), launched('2'), launched('3'), launched('4')],
+      Checks: [
+        { SourceServerID: '1', Result: { passed: true }, CheckedAt: '2026-01-01T00:07:00Z' },
+        { SourceServerID: '2', Result: { passed: false, detail: 'HTTP 500' } },
+        { SourceServerID: '3', Error: { Error: 'Error', Cause: 'timeout' } },
+      ],
+    });
+    const s = r.Detail.servers as any[];
+    expect(s.map((x) => [x.sourceServerId, x.succeeded, x.recoveryTimeSeconds, x.reason])).toEqual([
+      ['1', true, 420, undefined],
+      ['2', false, 300, 'the check did not pass: HTTP 500'],
+      ['3', false, 300, 'the check did not pass: Error: timeout'],
+      ['4', false, 300, 'the check did not run'],
+    ]);
+    expect(r).toMatchObject({ Outcome: 'FAILED', TerminateBatches: [['i-1', 'i-2', 'i-3']] });
+  });
+
+  test('a check time before the launch (another clock) does not shorten the recovery time', () => {
+    const r = judge({ ...request, Servers: [launched('1')], Checks: [{ SourceServerID: '1', Result: { passed: true }, CheckedAt: '2025-12-31T00:00:00Z' }] });
+    expect((r.Detail.servers as any[])[0]).toMatchObject({ succeeded: true, recoveryTimeSeconds: 300 });
+    expect(r.Outcome).toBe('SUCCEEDED');
   });
 });

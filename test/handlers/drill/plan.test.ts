@@ -94,8 +94,15 @@ describe('plan', () => {
     expect(drs.commandCalls(DescribeSourceServersCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 't']);
     expect(result).toMatchObject({
       Waves: [[{ SourceServerID: id(1) }], [{ SourceServerID: id(3) }]],
-      WaveCount: 2, ServerCount: 2, LargestWave: 1, WithRecoveryInstanceCount: 1, SkippedCount: 1,
-      ActiveRecoveryJobs: 0, ActiveJobs: 1, JobCapacity: 19, ServerCapacity: 498,
+      WaveCount: 2,
+      ServerCount: 2,
+      LargestWave: 1,
+      WithRecoveryInstanceCount: 1,
+      SkippedCount: 1,
+      ActiveRecoveryJobs: 0,
+      ActiveJobs: 1,
+      JobCapacity: 19,
+      ServerCapacity: 498,
     });
   });
 
