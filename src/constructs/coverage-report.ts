@@ -1,14 +1,15 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { CoverageEnv, CoverageEvent, Limits } from '../contract';
 import { CoverageMetricOptions, DrsMetrics } from './drs-metrics';
-import { acknowledgeFinding } from './nag';
+import { acknowledgeFinding, acknowledgeInlinePolicy, acknowledgeRule, HIPAA_NIST, HIPAA_NIST_PCI, NagPack } from './nag';
 import { checkAccountList, throwIfProblems } from './validation';
 import { CoverageReportFunction } from '../handlers/coverage-report-function';
 
@@ -65,6 +66,14 @@ export interface DrsCoverageReportProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The KMS key that encrypts the function's log group (the report's figures and messages).
+   * A given key's policy must let `logs.<region>.amazonaws.com` use it.
+   *
+   * @default - a new key, with rotation, that only CloudWatch Logs of this account and Region may use
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -136,6 +145,7 @@ export class DrsCoverageReport extends Construct {
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey ?? this.newLogKey(),
     });
     // An own role with an explicit log grant instead of AWSLambdaBasicExecutionRole.
     const role = new iam.Role(this, 'Role', {
@@ -166,8 +176,6 @@ export class DrsCoverageReport extends Construct {
         ...(extra.length > 0 ? { [CoverageEnv.EXTRA_STAGING_ACCOUNTS]: extra.join(',') } : {}),
       },
     });
-    acknowledgeFinding(fn, 'AwsSolutions-L1',
-      'The runtime is pinned so the deployed handler bundle is the tested one; it is moved to newer runtimes with releases.');
     this.handler = fn;
 
     this.schedule = new events.Rule(this, 'Schedule', {
@@ -203,6 +211,7 @@ export class DrsCoverageReport extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    acknowledgeCoverageFindings(fn, role.node.findChild('DefaultPolicy'), this.schedule, this.alarms);
   }
 
   /** Servers not drilled in time, per report run (total, or one staging account's). */
@@ -226,6 +235,23 @@ export class DrsCoverageReport extends Construct {
       alarm.addAlarmAction(...actions);
       alarm.addOkAction(...actions);
     }
+  }
+
+  private newLogKey(): kms.Key {
+    const key = new kms.Key(this, 'LogKey', {
+      description: 'cdk-drs-multi-account: encrypts the DRS coverage report log group',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchLogsEncryptsCoverageLogGroup',
+      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
+    }));
+    return key;
   }
 
   /**
@@ -254,4 +280,27 @@ function checkInterval(interval: Duration): string[] {
   const seconds = interval.toSeconds({ integral: false });
   const ok = seconds >= 3600 && seconds <= 86400 && seconds % 3600 === 0;
   return ok ? [] : [`interval must be whole hours from 1 hour to 1 day (it is also the alarms' period), got ${interval.toHumanString()}`];
+}
+
+/** The cdk-nag findings (AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless) that follow from the design, with reasons. */
+function acknowledgeCoverageFindings(fn: lambda.IFunction, policy: IConstruct, schedule: events.Rule, alarms: cloudwatch.Alarm[]): void {
+  const runtime = 'The runtime is pinned so the deployed bundle is the tested one; it is moved to newer runtimes with releases.';
+  acknowledgeFinding(fn, 'AwsSolutions-L1', runtime);
+  acknowledgeFinding(fn, 'Serverless-LambdaLatestVersion', runtime);
+  const rerun = 'A failed run raises the ReportFailed alarm and the next scheduled run makes the whole report again; '
+    + 'the invocation carries no input worth keeping.';
+  acknowledgeRule(fn, 'LambdaDLQ', [...HIPAA_NIST, NagPack.SERVERLESS], rerun);
+  acknowledgeFinding(fn.node.findChild('EventInvokeConfig'), 'Serverless-LambdaAsyncFailureDestination', rerun);
+  acknowledgeRule(fn, 'LambdaInsideVPC', HIPAA_NIST_PCI, 'The function reaches only the DRS and EventBridge APIs and no resource in a VPC.');
+  acknowledgeRule(fn, 'LambdaConcurrency', HIPAA_NIST,
+    "It runs once per interval; a reservation would be taken from the account's unreserved concurrency for nothing.");
+  acknowledgeFinding(fn, 'Serverless-LambdaTracing',
+    "The function's AWS calls are not instrumented, so a trace would show only the invocation, which its log lines record.");
+  acknowledgeInlinePolicy(policy, 'it lets the coverage report read DRS and put events on its own bus, and nothing else.');
+  acknowledgeFinding(schedule, 'Serverless-EventBusDLQ',
+    'A run that EventBridge cannot deliver is made up by the next scheduled run, which reports everything again.');
+  for (const alarm of alarms) {
+    acknowledgeRule(alarm, 'CloudWatchAlarmAction', HIPAA_NIST,
+      'Actions are the user\'s to choose (addAlarmAction); without one the alarm still shows on DrsDashboard and in the console.');
+  }
 }

@@ -120,9 +120,9 @@ export function acknowledgeHandlerFindings(
   acknowledgeFinding(fn, 'AwsSolutions-L1', runtime);
   acknowledgeFinding(fn, 'Serverless-LambdaLatestVersion', runtime);
   acknowledgeRule(fn, 'LambdaDLQ', [...HIPAA_NIST, NagPack.SERVERLESS],
-    'The handler answers every CloudFormation request it receives, failures included; a request still failing after ' +
-    "Lambda's retries is failed by CloudFormation itself when no answer comes, which rolls the stack back. A queue " +
-    'would only hold a copy of that request, with nothing to act on it.');
+    "Asynchronous invocations that still fail after Lambda's two retries go to the function's EventInvokeConfig " +
+    'on-failure destination, the function itself, which answers FAILED to the request\'s CloudFormation ResponseURL. ' +
+    'A dead-letter queue would only keep the request where nothing answers it.');
   if (!props.vpc) {
     acknowledgeRule(fn, 'LambdaInsideVPC', HIPAA_NIST_PCI,
       'The handler reaches only AWS APIs (DRS, CloudFormation, Lambda, the S3 response URL) and no resource in a VPC; ' +

@@ -12,8 +12,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { DrsCoverageReport } from '../../src';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { DrsCoverageReport, DrsDashboard } from '../../src';
 import { CoverageEnv } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { CfnTemplate } from '../support/cfn-template';
@@ -49,6 +49,17 @@ describe('DrsCoverageReport', () => {
     t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
     t.resourceCountIs('AWS::Lambda::Permission', 1);
+    const keyId = Object.keys(t.findResources('AWS::KMS::Key'))[0];
+    t.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, RetentionInDays: 365 });
+    t.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'CloudWatchLogsEncryptsCoverageLogGroup',
+          Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        })]),
+      },
+    });
   });
 
   test('three alarms on the library\'s metrics, period = interval, missing data keeps the state', () => {
@@ -141,12 +152,14 @@ describe('DrsCoverageReport', () => {
     expect(() => new DrsCoverageReport(stack(), 'Coverage', props)).toThrow(message);
   });
 
-  test('cdk-nag AwsSolutions: no unacknowledged finding', () => {
+  test('cdk-nag AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless: no unacknowledged finding', () => {
     jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const app = new App({ outdir: outdir(), context: { '@aws-cdk/core:failSynthOnValidationErrors': 'false' } });
     const s = stack(app);
-    new DrsCoverageReport(s, 'Coverage', { eventBus: new events.EventBus(s, 'Ops') });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const report = new DrsCoverageReport(s, 'Coverage', { eventBus: new events.EventBus(s, 'Ops') });
+    new DrsDashboard(s, 'Dashboard', { coverageReport: report, drillNames: ['weekly'] });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app), new NIST80053R5Checks(app),
+      new PCIDSS321Checks(app), new ServerlessChecks(app));
     app.synth();
     const reportFile = path.join(app.outdir, 'validation-report.json');
     const findings = fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')).pluginReports

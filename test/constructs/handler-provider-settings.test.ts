@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { DrsHandler, DrsInitialization, ExtendedSourceServer, StagingAccountExtension } from '../../src';
-import { allPacks } from '../nag/check-cloud-assembly';
+import { allPacks } from '../support/check-nag-packs';
 
 const PARTITION = { Ref: 'AWS::Partition' };
 const REGION = { Ref: 'AWS::Region' };
@@ -284,8 +284,9 @@ describe('docs/compliance.md', () => {
     const walk = (dir: string) => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const file = path.join(dir, entry.name);
-        if (entry.isDirectory()) walk(file);
-        else if (file.endsWith('.ts')) {
+        if (entry.isDirectory()) {
+          walk(file);
+        } else if (file.endsWith('.ts')) {
           for (const m of fs.readFileSync(file, 'utf8').matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)) clients.add(m[1]);
         }
       }

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { allPacks, checkCloudAssembly } from '../support/check-nag-packs';
 import { tmpOutdirs } from '../support/tmp-outdir';
-import { allPacks, checkCloudAssembly } from '../nag/check-cloud-assembly';
 
 /**
  * Every example (each folder of examples/ with an app-builder.ts, so new examples are picked up)

@@ -33,7 +33,9 @@ describe('operations example', () => {
     const initId = Object.keys(t.findResources('Custom::DrsServiceInitialization'))[0];
     const servers = Object.values(t.findResources('Custom::DrsExtendedSourceServer'));
     expect(servers).toHaveLength(2);
-    for (const server of servers) expect(server.DependsOn).toEqual([initId]);
+    // And on the handler's invocation configuration (its on-failure destination).
+    const configId = Object.keys(t.findResources('AWS::Lambda::EventInvokeConfig'))[0];
+    for (const server of servers) expect(server.DependsOn).toEqual([configId, initId].sort());
     t.resourceCountIs('AWS::Events::Rule', 2);
     expect(Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.Threshold)).toEqual([900, 900]);
     t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });

@@ -107,8 +107,7 @@ describe('StagingTrustStackSet', () => {
   });
 
   test('many target accounts are counted in the description (at most 1024 characters)', () => {
-    const targets = Array.from({ length: 11 }, (_, i) => String(300000000000 + i));
-    expect(stackSetOf(Stack.of(build({ targetAccounts: targets }))).Description)
+    expect(stackSetOf(Stack.of(build({ targetAccounts: targets(11) }))).Description)
       .toBe('DRS staging-account trust for 11 target accounts (cdk-drs-multi-account)');
   });
 
@@ -235,7 +234,10 @@ describe('StagingTrustStackSet', () => {
       const staging = '111111111111';
       const trust = trustFromTemplates([{ account: staging, region: 'eu-west-1', template: JSON.parse(set.templateBody) }]);
       const query = (target: string) => ({
-        stagingAccount: staging, targetAccount: target, region: 'eu-west-1', partition: 'aws',
+        stagingAccount: staging,
+        targetAccount: target,
+        region: 'eu-west-1',
+        partition: 'aws',
         stagingSourceServerArn: `arn:aws:drs:eu-west-1:${staging}:source-server/s-0123456789abcdef0`,
       });
       const decisions = targets(100).map((t) => trust(query(t)));

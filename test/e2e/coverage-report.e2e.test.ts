@@ -6,17 +6,15 @@
  * endpoint (AWS_ENDPOINT_URL_EVENTBRIDGE) that records it; the metrics are the EMF lines the
  * process writes to stdout.
  */
-import { fork } from 'child_process';
 import * as fs from 'fs';
-import * as http from 'http';
-import { AddressInfo } from 'net';
 import * as path from 'path';
 import { CreateExtendedSourceServerCommand, DrsClient, StartRecoveryCommand } from '@aws-sdk/client-drs';
 import { CoverageEnv, CoverageEvent, CoverageReportDetail, OwnerTags } from '../../src/contract';
 import { LocalDrs } from '../local-drs';
+import { LocalEvents, startLocalEvents } from '../support/local-events';
+import { BundleRun, runBundle } from '../support/run-bundle';
 
 const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'coverage-report.lambda');
-const RUNNER = path.join(__dirname, '..', 'lifecycle', 'lambda-runner.js');
 const REGION = 'us-east-1';
 const TARGET = '222222222222';
 const STAGING_A = '111111111111';
@@ -25,48 +23,12 @@ const DAY = 24 * 60 * 60 * 1000;
 const STACK_1 = `arn:aws:cloudformation:${REGION}:${TARGET}:stack/AppOne/11111111-1111-1111-1111-111111111111`;
 const STACK_2 = `arn:aws:cloudformation:${REGION}:${TARGET}:stack/AppTwo/22222222-2222-2222-2222-222222222222`;
 
-interface Recorded { readonly headers: http.IncomingHttpHeaders; readonly body: any }
-
-async function localEvents(): Promise<{ url: string; requests: Recorded[]; close: () => Promise<void> }> {
-  const requests: Recorded[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ FailedEntryCount: 0, Entries: [{ EventId: `event-${requests.length}` }] }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** One invocation of the bundled handler; resolves with its exit code and stdout lines. */
-function invoke(env: Record<string, string>): Promise<{ code: number; stdout: string[]; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(RUNNER, [], { execArgv: [], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.stderr!.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: out.split('\n').filter(Boolean), stderr: err });
-    });
-    child.send({ assetDir: ASSET_DIR, handler: 'index.handler', event: {}, timeoutMs: 60_000, functionName: 'coverage', requestId: 'r-1' });
-  });
-}
-
 describe('the bundled coverage report on a mixed account', () => {
   let drs: LocalDrs;
-  let events: Awaited<ReturnType<typeof localEvents>>;
+  let events: LocalEvents;
   let target: DrsClient;
   const ids: Record<string, string> = {};
-  let run: Awaited<ReturnType<typeof invoke>>;
+  let run: BundleRun;
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(ASSET_DIR, 'index.js'))) throw new Error(`the coverage bundle is missing in ${ASSET_DIR}: run 'npx projen bundle' first`);
@@ -97,8 +59,8 @@ describe('the bundled coverage report on a mixed account', () => {
     drs.advanceTime(40 * DAY);
     await target.send(new StartRecoveryCommand({ isDrill: true, sourceServers: [{ sourceServerID: ids.db }, { sourceServerID: ids['fleet-1'] }] }));
     drs.removeServerByHand(STAGING_B, REGION, gone.sourceServerID);
-    events = await localEvents();
-    run = await invoke({
+    events = await startLocalEvents();
+    run = await runBundle(ASSET_DIR, {
       PATH: process.env.PATH ?? '',
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: drs.credentialsFor(TARGET).accessKeyId,

@@ -325,6 +325,23 @@ describe('faults and failures', () => {
     expect((await target.send(new DescribeJobsCommand({}))).items).toEqual([]);
   });
 
+  test('authorization: DescribeJobLogItems on the job ARN with the job tags, TerminateRecoveryInstances on the instance ARN', async () => {
+    const j = await drill(target, [web], { drill: 'weekly' });
+    drs.advanceTime(330_000);
+    const id = (await server(target, web)).recoveryInstanceId!;
+    const asked: Array<{ action: string; resource: string; tag?: string | string[] }> = [];
+    drs.setAuthorizer(TARGET, (q) => {
+      asked.push({ action: q.action, resource: q.resource, tag: q.context['aws:ResourceTag/drill'] ?? q.context['aws:ResourceTag/app'] });
+      return { allowed: true };
+    });
+    await target.send(new DescribeJobLogItemsCommand({ jobID: j.jobID }));
+    await target.send(new TerminateRecoveryInstancesCommand({ recoveryInstanceIDs: [id] }));
+    expect(asked).toEqual([
+      { action: 'drs:DescribeJobLogItems', resource: j.arn, tag: 'weekly' },
+      { action: 'drs:TerminateRecoveryInstances', resource: `arn:aws:drs:${REGION}:${TARGET}:recovery-instance/${id}`, tag: 'shop' },
+    ]);
+  });
+
   test('authorization: drs:StartRecovery on each source server ARN with its tags', async () => {
     const asked: string[] = [];
     drs.setAuthorizer(TARGET, (q) => {

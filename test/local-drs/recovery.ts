@@ -93,6 +93,7 @@ export class Recovery {
   /** A recovery instance without a job, for `LocalDrs.addRecoveryInstance`. */
   addInstance(server: ServerRecord, isDrill: boolean): string {
     const region = this.region(server.account, server.region);
+    if (server.recoveryInstanceId) this.forget(region, server.recoveryInstanceId);
     const id = this.service.store.newInstanceId();
     region.instances.set(id, this.newInstance(server, id, undefined, isDrill, this.nowMs()));
     server.recoveryInstanceId = id;
@@ -170,9 +171,9 @@ export class Recovery {
 
   private describeJobLogItems(caller: Caller, input: Input): unknown {
     const jobID = input.jobID as string;
-    this.service.authorize(caller, 'drs:DescribeJobLogItems', this.jobArn(caller, jobID));
-    this.service.initializedRegion(caller);
     const job = this.region(caller.account, caller.region).jobs.get(jobID);
+    this.service.authorize(caller, 'drs:DescribeJobLogItems', this.jobArn(caller, jobID), resourceTagContext(job?.tags));
+    this.service.initializedRegion(caller);
     if (!job) throw validationError(`Job ${jobID} not found`, 'other', [{ name: 'jobID', message: `Job ${jobID} not found` }]);
     const indexed = job.log.map((item, index) => ({ item, index }));
     const page = this.service.page('DescribeJobLogItems', input, indexed, (e) => e.index);
@@ -209,9 +210,13 @@ export class Recovery {
       throw validationError(`Recovery instances not found: ${missing.join(', ')}`, 'other',
         missing.map((id) => ({ name: 'recoveryInstanceIDs', message: `Recovery instance ${id} not found` })));
     }
+    const busy = new Set(region.activeJobs().flatMap((j) => j.servers.map((p) => p.sourceServerID)));
     for (const instance of instances as InstanceRecord[]) {
       if (instance.terminatingJobID) {
         throw instanceConflict(instance.id, `Recovery instance ${instance.id} is already being terminated by job ${instance.terminatingJobID}`);
+      }
+      if (busy.has(instance.sourceServerID)) {
+        throw instanceConflict(instance.id, `Source server ${instance.sourceServerID} of recovery instance ${instance.id} is part of an active job`);
       }
       if (this.faults.takeTerminateConflict(instance.id, instance.sourceServerID)) {
         throw instanceConflict(instance.id, `Recovery instance ${instance.id} cannot be terminated now (conflict injected by the local DRS)`);
@@ -276,8 +281,9 @@ export class Recovery {
       return;
     }
     const live = server!;
-    // A new launch replaces the server's previous recovery instance (README).
-    if (live.recoveryInstanceId) region.instances.delete(live.recoveryInstanceId);
+    // A new launch replaces the server's previous recovery instance (README): the launch that
+    // made it shows it TERMINATED.
+    if (live.recoveryInstanceId) this.forget(region, live.recoveryInstanceId);
     const id = this.service.store.newInstanceId();
     region.instances.set(id, this.newInstance(live, id, job.jobID, job.isDrill, at));
     live.recoveryInstanceId = id;
@@ -306,20 +312,26 @@ export class Recovery {
     this.schedule.at(end, () => {
       for (const i of instances) {
         i.ec2InstanceState = 'TERMINATED';
-        region.instances.delete(i.id);
         job.log.push(logItem(end, 'CLEANUP_END', { sourceServerID: i.sourceServerID, targetInstanceID: i.id }));
         const server = this.serverOf(job, i.sourceServerID);
         if (server?.recoveryInstanceId === i.id) {
           server.recoveryInstanceId = undefined;
           if (server.lifeCycle.lastLaunch?.initiated?.jobID === i.jobID && server.lifeCycle.lastLaunch) server.lifeCycle.lastLaunch.status = 'TERMINATED';
         }
-        const launchJob = i.jobID ? region.jobs.get(i.jobID) : undefined;
-        const launched = launchJob?.servers.find((p) => p.recoveryInstanceID === i.id);
-        if (launched) launched.launchStatus = 'TERMINATED';
+        this.forget(region, i.id);
       }
       for (const s of job.servers) s.launchStatus = 'TERMINATED';
       this.complete(job, end);
     });
+  }
+
+  /** Removes an instance; the launch job that made it shows it TERMINATED. */
+  private forget(region: RecoveryRegion, instanceId: string): void {
+    const instance = region.instances.get(instanceId);
+    region.instances.delete(instanceId);
+    const launchJob = instance?.jobID ? region.jobs.get(instance.jobID) : undefined;
+    const launched = launchJob?.servers.find((p) => p.recoveryInstanceID === instanceId);
+    if (launched) launched.launchStatus = 'TERMINATED';
   }
 
   private complete(job: JobRecord, at: number): void {

@@ -2,7 +2,8 @@
  * One run of the coverage report: read the environment, build the report, write the metrics
  * (EMF lines on stdout) and put the event. Called by the thin Lambda entry point.
  */
-import { putEvent } from './events';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgeClient, putEvent } from './events';
 import { coverageEmfLines } from './metrics';
 import { buildCoverageReport } from './report';
 import { CoverageEnv, CoverageEvent, CoverageReportDetail } from '../../contract';
@@ -20,7 +21,10 @@ export interface RunOptions {
   readonly write?: (line: string) => void;
   readonly log?: Logger;
   readonly now?: () => number;
-  readonly fetch?: typeof fetch;
+  /** @default a client from the environment (region; the SDK's endpoint configuration) */
+  readonly events?: EventBridgeClient;
+  /** Backoff of DRS and EventBridge calls. @default withRetry's (production) defaults */
+  readonly retry?: RetryOptions;
 }
 
 export interface RunResult {
@@ -59,8 +63,12 @@ export async function runCoverageReport(options: RunOptions): Promise<RunResult>
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const settings = readSettings(env);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
-  // Production backoff: nothing in the environment changes timing (no test hooks in deployed code).
-  const retry: RetryOptions = { onRetry: ({ attempt, delayMs, error }) => log('retrying', { attempt, delayMs, error: (error as Error).name }) };
+  // Production backoff unless the caller (createHandler, tests) passes other options: nothing in
+  // the environment changes timing (no test hooks in deployed code).
+  const retry: RetryOptions = {
+    ...options.retry,
+    onRetry: ({ attempt, delayMs, error }) => log('retrying', { attempt, delayMs, error: (error as Error).name }),
+  };
   const report = await buildCoverageReport(options.client, {
     region, maxDaysSinceDrill: settings.maxDaysSinceDrill, extraStagingAccounts: settings.extraStagingAccounts, now: options.now, retry,
   });
@@ -68,9 +76,10 @@ export async function runCoverageReport(options: RunOptions): Promise<RunResult>
   let eventId: string | undefined;
   if (settings.eventBus) {
     const detail = boundedDetail(report);
-    eventId = await withRetry(() => putEvent({
+    const events = options.events ?? createEventBridgeClient(env);
+    eventId = await withRetry(() => putEvent(events, {
       source: CoverageEvent.SOURCE, detailType: CoverageEvent.DETAIL_TYPE, detail, eventBusName: settings.eventBus!,
-    }, { env, fetch: options.fetch }), retry);
+    }), retry);
   }
   log('coverage report', { totals: report.totals, stagingAccounts: report.stagingAccountCount, eventId });
   return { totals: report.totals, stagingAccounts: report.stagingAccountCount, ...(eventId ? { eventId } : {}) };

@@ -1,15 +1,14 @@
 /**
- * Publishing the report: EMF lines (per staging account and totals), SigV4 signing (AWS's
- * documented example), PutEvents over a fake fetch (success, service error, rejected entry),
- * and the run's settings and event-size bound.
+ * Publishing the report: EMF lines (per staging account and totals), PutEvents over a mocked
+ * EventBridge client (success, rejected entry), and the run's settings and event-size bound.
  */
 import { DescribeSourceServersCommand, DrsClient, ListExtensibleSourceServersCommand, ListStagingAccountsCommand } from '@aws-sdk/client-drs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CoverageEnv, CoverageEvent, CoverageMetrics, CoverageReportDetail, METRICS_NAMESPACE } from '../../../src/contract';
-import { eventsEndpoint, putEvent } from '../../../src/handlers/coverage-report/events';
+import { createEventBridgeClient, putEvent } from '../../../src/handlers/coverage-report/events';
 import { coverageEmfLines } from '../../../src/handlers/coverage-report/metrics';
 import { boundedDetail, readSettings, runCoverageReport } from '../../../src/handlers/coverage-report/run';
-import { sign } from '../../../src/handlers/coverage-report/sigv4';
 
 const counts = { extendedServers: 3, managedServers: 2, unmanagedServers: 1, extensionErrors: 1, notDrilledInTime: 2, unextendedServers: 4 };
 function report(overrides: Partial<CoverageReportDetail> = {}): CoverageReportDetail {
@@ -58,84 +57,30 @@ describe('EMF lines', () => {
   });
 });
 
-describe('SigV4', () => {
-  test('reproduces the signature of AWS\'s documented example (IAM ListUsers, 2015-08-30)', () => {
-    const headers = sign({
-      method: 'GET',
-      url: new URL('https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08'),
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body: '',
-      region: 'us-east-1',
-      service: 'iam',
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-      date: new Date('2015-08-30T12:36:00Z'),
-    });
-    expect(headers.authorization).toBe('AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, '
-      + 'SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
-    expect(headers['x-amz-date']).toBe('20150830T123600Z');
-  });
-
-  test('a session token is sent and signed', () => {
-    const headers = sign({
-      method: 'POST',
-      url: new URL('https://events.us-east-1.amazonaws.com/'),
-      headers: {},
-      body: '{}',
-      region: 'us-east-1',
-      service: 'events',
-      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' },
-      date: new Date('2026-01-01T00:00:00Z'),
-    });
-    expect(headers['x-amz-security-token']).toBe('token');
-    expect(headers.authorization).toContain('SignedHeaders=host;x-amz-date;x-amz-security-token,');
-  });
-});
-
 describe('PutEvents', () => {
-  const env = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
+  const events = mockClient(EventBridgeClient);
+  const client = new EventBridgeClient({ region: 'eu-west-1' });
   const entry = { source: CoverageEvent.SOURCE, detailType: CoverageEvent.DETAIL_TYPE, detail: { a: 1 }, eventBusName: 'ops' };
+  beforeEach(() => events.reset());
+  afterAll(() => events.restore());
 
-  function fakeFetch(status: number, body: unknown) {
-    const requests: Array<{ url: string; init: RequestInit }> = [];
-    const f = (async (url: URL, init: RequestInit) => {
-      requests.push({ url: String(url), init });
-      return new Response(JSON.stringify(body), { status });
-    }) as unknown as typeof fetch;
-    return { f, requests };
-  }
-
-  test('the endpoint: AWS_ENDPOINT_URL_EVENTBRIDGE, then AWS_ENDPOINT_URL, then the Regional one', () => {
-    expect(eventsEndpoint({ AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://a', AWS_ENDPOINT_URL: 'http://b' }, 'us-east-1')).toBe('http://a');
-    expect(eventsEndpoint({ AWS_ENDPOINT_URL: 'http://b' }, 'us-east-1')).toBe('http://b');
-    expect(eventsEndpoint({}, 'eu-west-1')).toBe('https://events.eu-west-1.amazonaws.com');
-    expect(eventsEndpoint({}, 'cn-north-1')).toBe('https://events.cn-north-1.amazonaws.com.cn');
-  });
-
-  test('sends one signed AWS JSON 1.1 entry and returns its EventId', async () => {
-    const { f, requests } = fakeFetch(200, { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-    expect(await putEvent(entry, { env, fetch: f })).toBe('e-1');
-    const headers = requests[0].init.headers as Record<string, string>;
-    expect(requests[0].url).toBe('https://events.eu-west-1.amazonaws.com/');
-    expect(headers['x-amz-target']).toBe('AWSEvents.PutEvents');
-    expect(headers['content-type']).toBe('application/x-amz-json-1.1');
-    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/events\/aws4_request/);
-    expect(JSON.parse(requests[0].init.body as string)).toEqual({
+  test('sends one entry with the library\'s source and detail-type and returns its EventId', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    expect(await putEvent(client, entry)).toBe('e-1');
+    expect(events.commandCalls(PutEventsCommand)[0].args[0].input).toEqual({
       Entries: [{ Source: 'cdk-drs-multi-account', DetailType: 'DRS Coverage Report', Detail: '{"a":1}', EventBusName: 'ops' }],
     });
   });
 
-  test('a service error keeps its type and status (throttling is retryable by name)', async () => {
-    const { f } = fakeFetch(400, { __type: 'com.amazonaws#ThrottlingException', message: 'Rate exceeded' });
-    await expect(putEvent(entry, { env, fetch: f })).rejects.toMatchObject({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+  test('a rejected entry fails with its error code; a throttled entry is retryable by name', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }] });
+    await expect(putEvent(client, entry)).rejects.toThrow('PutEvents rejected the entry: AccessDeniedException: no');
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow' }] });
+    await expect(putEvent(client, entry)).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 
-  test('a rejected entry fails with its error code', async () => {
-    const { f } = fakeFetch(200, { FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }] });
-    await expect(putEvent(entry, { env, fetch: f })).rejects.toThrow('PutEvents rejected the entry: AccessDeniedException: no');
-  });
-
-  test('missing credentials are named', async () => {
-    await expect(putEvent(entry, { env: { AWS_REGION: 'us-east-1' } })).rejects.toThrow('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set');
+  test('the client makes one attempt per call (retries are withRetry\'s)', async () => {
+    expect(await createEventBridgeClient({ AWS_REGION: 'eu-west-1' }).config.maxAttempts()).toBe(1);
   });
 });
 
@@ -170,18 +115,19 @@ describe('the run', () => {
     drs.on(DescribeSourceServersCommand).resolves({ items: [] });
     drs.on(ListExtensibleSourceServersCommand).resolves({ items: [] });
     const lines: string[] = [];
-    const fetchCalls: unknown[] = [];
+    const events = mockClient(EventBridgeClient);
     const r = await runCoverageReport({
       client: new DrsClient({ region: 'us-east-1' }),
       env: { AWS_REGION: 'us-east-1', [CoverageEnv.MAX_DAYS_SINCE_DRILL]: '30' },
       write: (l) => lines.push(l),
       log: () => {},
-      fetch: (async (...a: unknown[]) => { fetchCalls.push(a); }) as unknown as typeof fetch,
+      events: new EventBridgeClient({ region: 'us-east-1' }),
     });
     const zero = { extendedServers: 0, managedServers: 0, unmanagedServers: 0, extensionErrors: 0, notDrilledInTime: 0, unextendedServers: 0 };
     expect(r).toEqual({ totals: zero, stagingAccounts: 0 });
     expect(lines).toHaveLength(1);
-    expect(fetchCalls).toEqual([]);
+    expect(events.calls()).toEqual([]);
+    events.restore();
     drs.restore();
   });
 });

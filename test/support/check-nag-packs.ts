@@ -5,7 +5,7 @@
  * recorded (`aws:cdk:acknowledged-rules` in the assembly's metadata, per construct path) are put
  * back on the resources below those paths.
  *
- *   npx ts-node --transpile-only test/nag/check-cloud-assembly.ts <cdk.out> [<cdk.out> ...]
+ *   npx ts-node --transpile-only test/support/check-nag-packs.ts <cdk.out> [<cdk.out> ...]
  *
  * Prints every acknowledged finding with its reason, then every unacknowledged one, and exits 1
  * when there is any of the latter.
@@ -76,7 +76,7 @@ export function checkCloudAssembly(dir: string, packs: NagPack[] = allPacks()): 
     for (const pack of packs) {
       for (const v of pack.validateScope(stack).violations) {
         for (const r of v.violatingResources) {
-          open.push({ assembly: dir, stack: artifactId, pack: pack.name, rule: v.ruleName, logicalId: r.constructPath.split('/').pop()! });
+          open.push({ assembly: dir, stack: artifactId, pack: pack.name, rule: v.ruleName, logicalId: (r.constructPath ?? '').split('/').pop()! });
         }
       }
     }
@@ -112,7 +112,7 @@ function indexMetadata(metadata: Record<string, MetadataEntry[]>) {
 
 function main(dirs: string[]): number {
   if (dirs.length === 0) {
-    console.error('usage: check-cloud-assembly.ts <cdk.out> [<cdk.out> ...]');
+    console.error('usage: check-nag-packs.ts <cdk.out> [<cdk.out> ...]');
     return 2;
   }
   let openCount = 0;
