@@ -28,10 +28,9 @@ const extension = new StagingAccountExtension(target, 'Staging1', {
   selector: ServerSelector.tagEquals('Tier', 'critical'),
   reconcileSchedule: events.Schedule.rate(Duration.hours(1)),
 });
-// A drill of both, as Step Functions, with its own bundled Lambda steps.
+// A drill of the server, as Step Functions, with its own bundled Lambda steps.
 new RecoveryDrill(target, 'Drill', {
   servers: [server],
-  extensions: [extension],
   drillName: 'consumer',
   schedule: events.Schedule.cron({ weekDay: 'SUN', hour: '4', minute: '0' }),
 });
