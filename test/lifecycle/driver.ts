@@ -18,6 +18,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as path from 'path';
 import { AssemblyStack, readAssembly } from './assembly';
+import { BundleContainer } from './bundle-container';
 import { HandlerEnv } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
@@ -77,6 +78,12 @@ export interface DriverOptions {
   readonly maxInvocationMs?: number;
   /** Passes the handler's output through (for debugging). @default false */
   readonly showHandlerOutput?: boolean;
+  /**
+   * How the bundled asset runs: `process`, a child process per invocation (lambda-runner.js);
+   * `in-process`, a container per function inside the test process (bundle-container.ts: the same
+   * file, evaluated once per container; a killed container's requests fail). @default 'process'
+   */
+  readonly runner?: 'process' | 'in-process';
 }
 
 interface ResourceState {
@@ -121,6 +128,10 @@ export class LifecycleDriver {
   private readonly server: http.Server;
   private responseBase = '';
   private current?: ChildProcess;
+  /** Kills the running in-process invocation (the in-process runner's `current`). */
+  private currentKill?: () => void;
+  /** In-process containers by function and environment; a killed one is replaced on next use. */
+  private readonly containers = new Map<string, BundleContainer>();
   private pendingDeaths = 0;
   /** The function whose handler process runs now: the caller of the local Lambda Invoke endpoint. */
   private running?: { readonly d: DeployedStack; readonly fn: FunctionInfo };
@@ -133,12 +144,16 @@ export class LifecycleDriver {
 
   async stop(): Promise<void> {
     this.current?.kill('SIGKILL');
+    this.currentKill?.();
+    for (const c of this.containers.values()) c.kill();
+    this.containers.clear();
     await new Promise<void>((done) => this.server.close(() => done()));
   }
 
   /** Kills the handler process that is running now (a crash after a call took effect). */
   killCurrentInvocation(): void {
     this.current?.kill('SIGKILL');
+    this.currentKill?.();
   }
 
   /**
@@ -535,6 +550,7 @@ export class LifecycleDriver {
       ...this.options.handlerEnv,
     };
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
+    if (this.options.runner === 'in-process') return this.runInProcess(d, fn, env, event, timeoutMs, requestId);
     return new Promise((done) => {
       const child = fork(RUNNER, [], { execArgv: [], env, stdio: this.options.showHandlerOutput ? 'inherit' : 'ignore' });
       this.current = child;
@@ -545,6 +561,59 @@ export class LifecycleDriver {
         done(code);
       });
       child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId });
+    });
+  }
+
+  /**
+   * One invocation in the function's in-process container (created on first use, as Lambda
+   * starts an execution environment): exit code 0 when the handler resolves, 1 when it throws,
+   * null when it was killed (a death before responding, or its timeout).
+   */
+  private runInProcess(
+    d: DeployedStack, fn: FunctionInfo, env: Record<string, string>, event: unknown, timeoutMs: number, requestId: string,
+  ): Promise<number | null> {
+    const key = JSON.stringify([d.stackId, fn.name, fn.assetDir, fn.handler, env]);
+    let container = this.containers.get(key);
+    if (!container || container.isDead) {
+      const [file, exportName] = fn.handler.split('.');
+      container = new BundleContainer(path.join(fn.assetDir, `${file}.js`), exportName, env, this.options.showHandlerOutput ? console : undefined);
+      this.containers.set(key, container);
+    }
+    const c = container;
+    const started = Date.now();
+    const context = {
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${d.stack.region}:${d.stack.account}:function:${fn.name}`,
+      memoryLimitInMB: '256',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+    };
+    return new Promise((done) => {
+      let settled = false;
+      const finish = (code: number | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (this.currentKill === kill) this.currentKill = undefined;
+        done(code);
+      };
+      const kill = () => {
+        c.kill();
+        if (this.containers.get(key) === c) this.containers.delete(key);
+        finish(null);
+      };
+      this.currentKill = kill;
+      const timer = setTimeout(kill, timeoutMs);
+      Promise.resolve().then(() => c.handler(event, context)).then(
+        () => finish(c.isDead ? null : 0),
+        (err) => {
+          if (this.options.showHandlerOutput) process.stderr.write(`function error: ${err?.stack ?? err}\n`);
+          finish(c.isDead ? null : 1);
+        });
     });
   }
 
@@ -642,7 +711,7 @@ export class LifecycleDriver {
       }
       if (this.pendingDeaths > 0) {
         this.pendingDeaths--;
-        this.current?.kill('SIGKILL');
+        this.killCurrentInvocation();
         req.socket.destroy();
         return;
       }
