@@ -248,6 +248,17 @@ export class LifecycleDriver {
     ]));
   }
 
+  /** The stack id (an ARN, new for each creation) of a deployed stack. */
+  stackId(stackName: string): string | undefined {
+    return this.deployed.get(stackName)?.stackId;
+  }
+
+  /** Forgets injected deaths and resource failures that have not happened yet. */
+  clearInjectedFaults(): void {
+    this.pendingDeaths = 0;
+    this.failing.clear();
+  }
+
   isDeployed(stackName: string): boolean {
     return this.deployed.has(stackName);
   }
