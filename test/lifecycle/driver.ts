@@ -138,6 +138,7 @@ export class LifecycleDriver {
   /** The function whose handler process runs now: the caller of the local Lambda Invoke endpoint. */
   private running?: { readonly d: DeployedStack; readonly fn: FunctionInfo };
   /** Asynchronous invocations (Invoke with InvocationType Event) waiting to run. */
+  private readonly authorizers = new WeakMap<object, Map<string, ReturnType<typeof authorizerFromTemplate>>>();
   /** Plain resources whose next create or update fails: `stack/logicalId` → reason. */
   private readonly failing = new Map<string, string>();
   private readonly asyncQueue: { readonly d: DeployedStack; readonly fn: FunctionInfo; readonly payload: any }[] = [];
@@ -462,15 +463,18 @@ export class LifecycleDriver {
     // removed from the template, in reverse dependency order of the previous template.
     this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', d.stackId);
     const cleanupFailures: { logicalId: string; reason: string }[] = [];
+    // Removed resources are deleted as the previous template declared them (their function and
+    // its role may be leaving with them: they go later, in reverse dependency order).
+    const leaving: DeployedStack = { ...live, stack: previous };
     for (const old of replaced) {
-      const reason = await this.deleteResource(live, previous.template, old, 'UpdateReplacePolicy');
+      const reason = await this.deleteResource(leaving, previous.template, old, 'UpdateReplacePolicy');
       if (reason) cleanupFailures.push({ logicalId: old.logicalId, reason });
     }
     const keep = new Set(Object.keys(next.template.Resources ?? {}));
-    for (const logicalId of deletionOrder(previous.template as CfnTemplate, this.context({ ...live, stack: previous }))) {
+    for (const logicalId of deletionOrder(previous.template as CfnTemplate, this.context(leaving))) {
       const r = live.resources.get(logicalId);
       if (r && !keep.has(logicalId)) {
-        const reason = await this.deleteResource(live, previous.template, r, 'DeletionPolicy');
+        const reason = await this.deleteResource(leaving, previous.template, r, 'DeletionPolicy');
         if (reason) cleanupFailures.push({ logicalId, reason });
         live.resources.delete(logicalId);
       }
@@ -784,7 +788,24 @@ export class LifecycleDriver {
   private useRoleOf(d: DeployedStack, fn: FunctionInfo): void {
     const role = [...d.resources.values()].find((r) => r.type === 'AWS::IAM::Role' && r.attributes.Arn === fn.roleArn);
     if (!role) throw new Error(`function ${fn.logicalId}: its role ${fn.roleArn} is not in stack ${d.stack.stackName}`);
-    this.options.drs.setAuthorizer(d.stack.account, authorizerFromTemplate(d.stack.template, role.logicalId, this.context(d)));
+    const ctx = this.context(d);
+    // Policies are evaluated once per template, role and deployed state; decisions once per request.
+    let byTemplate = this.authorizers.get(d.stack.template);
+    if (!byTemplate) this.authorizers.set(d.stack.template, byTemplate = new Map());
+    const key = JSON.stringify([role.logicalId, ctx]);
+    let authorizer = byTemplate.get(key);
+    if (!authorizer) {
+      const evaluate = authorizerFromTemplate(d.stack.template, role.logicalId, ctx);
+      const decisions = new Map<string, ReturnType<typeof evaluate>>();
+      authorizer = (request) => {
+        const k = JSON.stringify(request);
+        let decision = decisions.get(k);
+        if (!decision) decisions.set(k, decision = evaluate(request));
+        return decision;
+      };
+      byTemplate.set(key, authorizer);
+    }
+    this.options.drs.setAuthorizer(d.stack.account, authorizer);
   }
 
   /** The attributes CloudFormation derives for plain resources (their ARNs). */

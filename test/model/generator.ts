@@ -151,7 +151,7 @@ export function specArbitrary(): fc.Arbitrary<StackSpec> {
     id: fc.constant(EXTENSION_ID), staging, selector, tags, prune: fc.boolean(), retain: fc.boolean(),
   });
   return fc.record({
-    servers: fc.subarray(SERVER_IDS, { maxLength: 3 }).chain((ids) => (ids.length === 0 ? fc.constant([]) : fc.tuple(...ids.map(server)))),
+    servers: fc.subarray(SERVER_IDS, { maxLength: 3 }).chain((ids): fc.Arbitrary<ServerSpec[]> => (ids.length === 0 ? fc.constant([]) : fc.tuple(...ids.map(server)))),
     extensions: fc.option(extension, { nil: undefined }).map((e) => (e ? [e] : [])),
     canary: fc.nat({ max: 9 }),
   });

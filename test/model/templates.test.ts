@@ -4,7 +4,7 @@
  */
 import * as fc from 'fast-check';
 import { specArbitrary } from './generator';
-import { synthSpec, TemplateFactory } from './templates';
+import { StackSpec, synthSpec, TemplateFactory } from './templates';
 
 jest.setTimeout(120_000);
 
@@ -17,11 +17,11 @@ test('edited templates equal the synthesized ones', () => {
 
 test('an empty stack and a stack with every kind', () => {
   const factory = new TemplateFactory();
-  const specs = [
+  const specs: StackSpec[] = [
     { servers: [], extensions: [], canary: 3 },
     {
       servers: [{ id: 'SrvA', server: 'S1:1', tags: { Team: 'a' }, retain: true }, { id: 'SrvB', server: 'S2:0', tags: {}, retain: false }],
-      extensions: [{ id: 'ExtA', staging: 'S2' as const, selector: { kind: 'tag' as const, role: 'db' }, tags: { Team: 'b' }, prune: true, retain: false }],
+      extensions: [{ id: 'ExtA', staging: 'S2', selector: { kind: 'tag', role: 'db' }, tags: { Team: 'b' }, prune: true, retain: false }],
       canary: 1,
     },
   ];
