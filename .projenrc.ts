@@ -169,6 +169,14 @@ project.addTask('benchmark', {
   receiveArgs: true,
 });
 
+// Model-based tests, the long run (CI runs a fixed seed inside jest: test/model/model.test.ts).
+project.addTask('fuzz', {
+  description: 'Run random stack histories against the local DRS: npx projen fuzz -- --seed 42 --runs 10000 (see test/model/README.md)',
+  env: { TS_NODE_TRANSPILE_ONLY: '1' },
+  exec: 'ts-node --project test/tsconfig.json test/model/fuzz.ts',
+  receiveArgs: true,
+});
+
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
   '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*',

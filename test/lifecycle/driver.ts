@@ -438,16 +438,18 @@ export class LifecycleDriver {
         }
       }
       // UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what this update created, in reverse order.
-      for (const logicalId of [...created].reverse()) {
-        const r = live.resources.get(logicalId);
-        if (r) newResources.push(r);
-        live.resources.delete(logicalId);
-      }
+      // A new resource with DeletionPolicy Retain stays (RollbackStack's RetainExceptOnCreate,
+      // off by default, would delete it). New resources go in reverse creation order, so a new
+      // handler function outlives the new custom resources it serves.
       for (const r of newResources) {
-        // A new resource with DeletionPolicy Retain stays (RollbackStack's RetainExceptOnCreate,
-        // off by default, would delete it).
         const reason = await this.deleteResource(live, next.template, r, 'DeletionPolicy');
         if (reason) rollbackFailures.push({ logicalId: r.logicalId, reason });
+      }
+      for (const logicalId of [...created].reverse()) {
+        const r = live.resources.get(logicalId);
+        const reason = r && await this.deleteResource(live, next.template, r, 'DeletionPolicy');
+        if (reason) rollbackFailures.push({ logicalId, reason });
+        live.resources.delete(logicalId);
       }
       this.deployed.set(next.stackName, { ...live, stack: previous });
       this.refreshTrust();

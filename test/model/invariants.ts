@@ -217,7 +217,7 @@ export class Checker {
     for (const stack of ['A', 'B'] as StackName[]) {
       const spec = run.specs[stack];
       const name = run.stackName(stack);
-      if (!spec || !run.driver.isDeployed(name)) continue;
+      if (!spec || !run.driver.isDeployed(name) || run.deleteFailed.has(stack)) continue;
       if (outcome.stack === stack && outcome.result?.status.endsWith('_FAILED')) continue;
       const stackId = run.driver.stackId(name)!;
       const resources = run.driver.resources(name);

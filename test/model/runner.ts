@@ -74,6 +74,8 @@ export class ModelRun {
   /** The deployed template of each stack (undefined: not deployed). */
   readonly specs: Record<StackName, StackSpec | undefined> = { A: undefined, B: undefined };
   readonly revoked = new Set<StagingName>();
+  /** Stacks whose last destroy ended DELETE_FAILED: partly deleted, so I1 does not apply. */
+  readonly deleteFailed = new Set<StackName>();
   readonly stagingRemoved = new Set<string>();
   /** Staging servers by key: `S1:0` → hostname and role. */
   readonly stagingServers = new Map<string, { hostname: string; role: string }>();
@@ -201,7 +203,7 @@ export class ModelRun {
         const to: StackName = step.from === 'A' ? 'B' : 'A';
         const from = this.specs[step.from];
         const toSpec = this.specs[to];
-        if (!from || !toSpec || from.servers.length === 0) return [];
+        if (!from || !toSpec || from.servers.length === 0 || this.deleteFailed.has(step.from) || this.deleteFailed.has(to)) return [];
         const server = from.servers[step.pick % from.servers.length];
         const toId = step.rename ? unusedId(toSpec, undefined) : (toSpec.servers.some((s) => s.id === server.id) ? undefined : server.id);
         if (!toId || toSpec.servers.some((s) => s.server === server.server)) return [];
@@ -331,6 +333,8 @@ export class ModelRun {
   private async applyInner(step: ConcreteStep): Promise<Omit<StepOutcome, 'invocations'>> {
     switch (step.kind) {
       case 'deploy': {
+        // CloudFormation only deletes a stack in DELETE_FAILED.
+        if (this.deleteFailed.has(step.stack)) return {};
         const stackIdBefore = this.driver.stackId(this.stackName(step.stack));
         const expectValid = this.checker.predictValid(step.stack, step.spec);
         this.arm(step.stack, step.fault);
@@ -355,6 +359,8 @@ export class ModelRun {
           this.disarm();
         }
         if (result.status === 'DELETE_COMPLETE') this.specs[step.stack] = undefined;
+        if (result.status === 'DELETE_FAILED') this.deleteFailed.add(step.stack);
+        else this.deleteFailed.delete(step.stack);
         return { result, stack: step.stack, stackId, stackIdBefore: stackId };
       }
       case 'reconcile': {
