@@ -8,6 +8,7 @@ import {
   OwnerTags,
   ResourceTypes,
 } from '../contract';
+import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
 import { acknowledgeFinding } from './nag';
 import {
@@ -54,7 +55,9 @@ export interface IExtendedSourceServer extends IResource {
   readonly stagingSourceServerArn?: string;
 
   /**
-   * Grants `actions` (for example `drs:StartRecovery`) on this source server to `grantee`.
+   * Grants DRS `actions` (for example `drs:StartRecovery`) on this source server to `grantee`.
+   * Actions that IAM authorizes only on `*` (for example `drs:DescribeSourceServers`) are granted
+   * on `*` in a statement of their own; actions that act on no source server are refused.
    */
   grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant;
 
@@ -129,7 +132,7 @@ abstract class ExtendedSourceServerBase extends Resource implements IExtendedSou
   public abstract readonly stagingSourceServerArn?: string;
 
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.sourceServerArn] });
+    return grantOnSourceServers(`ExtendedSourceServer ${this.node.path}`, grantee, actions, [this.sourceServerArn]);
   }
 
   public grantStartRecovery(grantee: iam.IGrantable): iam.Grant {

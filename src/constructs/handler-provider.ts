@@ -129,8 +129,21 @@ const DRS_INSTANCE_PROFILES = [
   'AWSElasticDisasterRecoveryRecoveryInstanceRole',
 ];
 
+/**
+ * Reads of the handler's own stack (a resource's status and resolved Metadata, the stack's
+ * resources): on this stack's ARN only, which both actions support as a resource.
+ */
+function readOwnStack(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadOwnStack',
+    actions: ['cloudformation:DescribeStackResource', 'cloudformation:ListStackResources'],
+    resources: [Aws.STACK_ID],
+  });
+}
+
 const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
   [ResourceTypes.EXTENDED_SOURCE_SERVER]: () => [
+    readOwnStack(),
     new iam.PolicyStatement({
       sid: 'ReadSourceServers',
       // No resource-level support. Owner tags are read from the DescribeSourceServers result.

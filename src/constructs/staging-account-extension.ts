@@ -11,6 +11,7 @@ import {
   StagingAccountExtensionResourceProperties,
   validateServerSelector,
 } from '../contract';
+import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
 import { ServerSelector } from './server-selector';
 import { checkAccountId, checkRemovalPolicy, checkUserTags, throwIfProblems } from './validation';
@@ -287,18 +288,15 @@ export class StagingAccountExtension extends Resource {
   }
 
   /**
-   * Grants `actions` (for example `drs:StartRecovery`) on the source servers this resource
+   * Grants DRS `actions` (for example `drs:StartRecovery`) on the source servers this resource
    * owns, by their owner tags: servers extended later are covered without a policy change.
+   * Actions that IAM authorizes only on `*` (for example `drs:DescribeSourceServers`) are granted
+   * on `*` in a statement of their own. Actions that act on no source server are refused.
    */
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions,
-      resourceArns: [this.stack.formatArn({ service: 'drs', resource: 'source-server', resourceName: '*' })],
-      conditions: {
-        StringEquals: Object.fromEntries(Object.entries(this.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
-      },
-    });
+    return grantOnSourceServers(`StagingAccountExtension ${this.node.path}`, grantee, actions,
+      [this.stack.formatArn({ service: 'drs', resource: 'source-server', resourceName: '*' })],
+      { StringEquals: Object.fromEntries(Object.entries(this.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) });
   }
 
   /**

@@ -43,9 +43,16 @@ export function checkAccountId(field: string, account: string): string[] {
   return known(account) ? validateAccountId(field, account) : [];
 }
 
-/** A list of account ids: 1..`max` entries, each 12 digits, no duplicates. */
+/**
+ * A list of account ids: 1..`max` entries, each 12 digits, no duplicates. The list itself must be
+ * literal: every caller makes one role (or statement) per entry, which a list token (one encoded
+ * element standing for a list known only at deploy time) cannot give. Single entries may be tokens.
+ */
 export function checkAccountList(field: string, accounts: readonly string[], max: number): string[] {
-  if (Token.isUnresolved(accounts)) return [];
+  if (Token.isUnresolved(accounts)) {
+    return [`${field} is a list token (for example from Fn.split, Lazy.list or a CommaDelimitedList parameter): its entries are not known ` +
+      'at synth, so one role per account cannot be made. List the accounts instead (each entry may be a token, such as a String parameter)'];
+  }
   const problems: string[] = [];
   if (accounts.length === 0) problems.push(`${field} must list at least one account`);
   if (accounts.length > max) problems.push(`${field} lists ${accounts.length} accounts; at most ${max} are allowed`);

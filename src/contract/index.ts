@@ -46,20 +46,6 @@ export const ServiceInitializationAttributes = {
   INITIALIZED: 'Initialized',
 } as const;
 
-/**
- * Environment variables the handler reads. `DRS_ENDPOINT_URL` and the timing overrides are only
- * read when set; the constructs never set them (they exist for local runs against a local DRS).
- */
-export const HandlerEnv = {
-  ENDPOINT_URL: 'DRS_ENDPOINT_URL',
-  POLL_INTERVAL_MS: 'DRS_POLL_INTERVAL_MS',
-  RETRY_BASE_DELAY_MS: 'DRS_RETRY_BASE_DELAY_MS',
-  /** Caps how long Create waits for EXTENDED (otherwise: the Lambda's remaining time minus a margin). */
-  WAIT_TIMEOUT_MS: 'DRS_WAIT_TIMEOUT_MS',
-  /** Lambda endpoint for the handler's self-invocation (continuing long reconciliations); local runs only. */
-  LAMBDA_ENDPOINT_URL: 'LAMBDA_ENDPOINT_URL',
-} as const;
-
 /** Input limits, from the DRS API model (drs-service-2.json) and the DRS user guide. */
 export const Limits = {
   MAX_TAGS_PER_RESOURCE: 50,
@@ -81,10 +67,13 @@ export const Limits = {
 
 /**
  * Patterns from the model, anchored (the model's own patterns are unanchored Smithy patterns;
- * the values a user writes must match as a whole).
+ * the values a user writes must match as a whole). The source server ARN is narrower than the
+ * model's `arn:(?:[0-9a-zA-Z_-]+:){3}([0-9]{12,}):source-server/...`, which lets any service and
+ * account ids of 13 or more digits through: the service must be `drs` and the account 12 digits.
+ * Groups: partition, Region, account, server id.
  */
 export const Patterns = {
-  STAGING_SOURCE_SERVER_ARN: /^arn:(?:[0-9a-zA-Z_-]+:){3}([0-9]{12,}):source-server\/(s-[0-9a-zA-Z]{17})$/,
+  STAGING_SOURCE_SERVER_ARN: /^arn:([0-9a-zA-Z_-]+):drs:([0-9a-zA-Z_-]+):([0-9]{12}):source-server\/(s-[0-9a-zA-Z]{17})$/,
   SOURCE_SERVER_ID: /^s-[0-9a-zA-Z]{17}$/,
   ACCOUNT_ID: /^[0-9]{12}$/,
 } as const;
@@ -102,8 +91,7 @@ export function parseSourceServerArn(arn: string): SourceServerArnParts | undefi
   if (arn.length < Limits.MIN_ARN_LENGTH || arn.length > Limits.MAX_ARN_LENGTH) return undefined;
   const m = Patterns.STAGING_SOURCE_SERVER_ARN.exec(arn);
   if (!m) return undefined;
-  const [, partition, , region] = arn.split(':');
-  return { partition, region, account: m[1], sourceServerId: m[2] };
+  return { partition: m[1], region: m[2], account: m[3], sourceServerId: m[4] };
 }
 
 /**

@@ -1,7 +1,8 @@
-import { HandlerEnv, ResourceTypes } from '../contract';
-import type { Env } from './drs/client';
+import { ResourceTypes } from '../contract';
+import type { CloudFormationClient } from './cloudformation/sdk';
+import { answerFailedInvocation, isDestinationRecord } from './destination';
+import { DRS_CONNECTION_TIMEOUT_MS, DRS_REQUEST_TIMEOUT_MS, Env } from './drs/client';
 import { HandlerError } from './drs/errors';
-import { retryOptionsFromEnv } from './drs/retry';
 import { DrsClient } from './drs/sdk';
 import {
   createExtendedSourceServer,
@@ -14,7 +15,7 @@ import { deleteServiceInitialization, initializeService } from './lifecycle/serv
 import { isContinued, isReconcileRequest, stagingAccountExtension } from './lifecycle/staging-account-extension';
 import { jsonLogger, Logger } from './log';
 import { parseExtendedSourceServerProperties, PropertyError } from './properties';
-import { CloudFormationEvent, CustomResourceResult, PutFunction, responseBody, sendResponse } from './response';
+import { CloudFormationEvent, CustomResourceResult, FAILED_CREATE_PREFIX, fallbackPhysicalId, isHttpsUrl, PutFunction, responseBody, responseBudgetMs, sendResponse } from './response';
 
 /** The parts of the Lambda context the handler uses (no dependency on @types/aws-lambda). */
 export interface LambdaContextLike {
@@ -23,33 +24,69 @@ export interface LambdaContextLike {
   getRemainingTimeInMillis?(): number;
 }
 
+/**
+ * Timings the deployed function never changes: only code that builds the handler itself (the
+ * local test runner, through `createHandler`) can pass them. Nothing in the environment or the
+ * event reaches them.
+ */
+export interface HandlerTiming {
+  /** Between two reads while waiting for a server to settle. @default 10 000 */
+  readonly pollIntervalMs?: number;
+  /** First backoff cap of DRS retries. @default 500 */
+  readonly retryBaseDelayMs?: number;
+  /** Caps how long Create waits for EXTENDED. @default the invocation's time minus the margins */
+  readonly waitTimeoutMs?: number;
+}
+
 export interface HandlerDeps {
   readonly client: DrsClient;
+  /** Reads of the handler's own stack (see cloudformation/stack-resources.ts). */
+  readonly cloudFormation?: CloudFormationClient;
   readonly env: Env;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Where log lines go. @default console.log */
   readonly write?: (line: string) => void;
-  /** Sends the response body to ResponseURL. @default an http(s) PUT */
+  /**
+   * Sends the response body to ResponseURL. @default an https PUT; a ResponseURL that is not https
+   * is then refused before any work is done
+   */
   readonly put?: PutFunction;
+  readonly timing?: HandlerTiming;
 }
 
-/** Prefix of the physical id sent with a failed Create: the Delete handlers know it means "nothing". */
-export const FAILED_CREATE_PREFIX = 'failed-create:';
+export { FAILED_CREATE_PREFIX } from './response';
 
 const DEFAULT_POLL_INTERVAL_MS = 10_000;
 /** Lambda's maximum, for contexts without getRemainingTimeInMillis (local runs). */
 const DEFAULT_REMAINING_MS = 15 * 60_000;
-/** Kept free at the end of the invocation to send the response (with its own retries). */
-const MAX_RESPONSE_MARGIN_MS = 20_000;
-/** Kept free after waiting to delete a server that did not become EXTENDED. */
-const MAX_CLEANUP_MARGIN_MS = 60_000;
+/** The longest one DRS call can run once started. */
+const CALL_BOUND_MS = DRS_CONNECTION_TIMEOUT_MS + DRS_REQUEST_TIMEOUT_MS;
 
-function numberFromEnv(env: Env, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  return Number.isFinite(value) && value >= 0 ? value : undefined;
+/**
+ * Deadlines of one invocation, from the end backwards: the response (every PUT attempt timing
+ * out, plus backoff) must fit after the last DRS call, which may start at the hard deadline and
+ * run its full request timeout; the work deadline leaves room for a few more calls (cleanup of a
+ * server that did not settle, the final count, or the self-invocation that continues the work).
+ * Margins shrink in proportion for invocations shorter than four times their sum (local runs);
+ * the deployed function has 15 minutes, so they apply in full there.
+ */
+export interface Deadlines {
+  /** No DRS call starts after it. */
+  readonly hard: number;
+  /** No new work starts after it. */
+  readonly work: number;
+}
+
+export function deadlines(start: number, remainingMs: number): Deadlines {
+  const response = responseBudgetMs();
+  const call = CALL_BOUND_MS;
+  const cleanup = 3 * CALL_BOUND_MS;
+  const total = response + call + cleanup;
+  const scale = Math.min(1, remainingMs / (4 * total));
+  const end = start + remainingMs;
+  const hard = end - Math.ceil((response + call) * scale);
+  return { hard, work: Math.max(start, hard - Math.ceil(cleanup * scale)) };
 }
 
 /** `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → account and region. */
@@ -66,19 +103,16 @@ function lifecycleOptions(event: CloudFormationEvent, context: LambdaContextLike
   const now = deps.now ?? Date.now;
   const start = now();
   const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
-  // Margins shrink with short timeouts (local runs) so that some time is always left to work.
-  const hardDeadline = start + remaining - Math.min(MAX_RESPONSE_MARGIN_MS, Math.floor(remaining / 10));
-  const cleanupMargin = Math.min(MAX_CLEANUP_MARGIN_MS, Math.floor(remaining / 4));
-  let deadline = Math.max(start, hardDeadline - cleanupMargin);
-  const waitCap = numberFromEnv(deps.env, HandlerEnv.WAIT_TIMEOUT_MS);
-  if (waitCap !== undefined) deadline = Math.min(deadline, start + waitCap);
+  const { hard, work } = deadlines(start, remaining);
+  const timing = deps.timing ?? {};
+  const deadline = timing.waitTimeoutMs !== undefined ? Math.min(work, start + timing.waitTimeoutMs) : work;
   return {
     ...accountAndRegion(event, context, deps.env),
     now,
     sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
-    pollIntervalMs: numberFromEnv(deps.env, HandlerEnv.POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS,
+    pollIntervalMs: timing.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     deadline,
-    retry: retryOptionsFromEnv(deps.env, { deadline: hardDeadline }),
+    retry: { deadline: hard, ...(timing.retryBaseDelayMs !== undefined ? { baseDelayMs: timing.retryBaseDelayMs } : {}) },
     log,
   };
 }
@@ -152,9 +186,7 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
   const preliminary = accountAndRegion(event, context, deps.env);
   const log = jsonLogger({ ...base, account: preliminary.account, region: preliminary.region }, deps.write);
   const options = lifecycleOptions(event, context, deps, log);
-  const fallbackId = event.RequestType === 'Create'
-    ? `${FAILED_CREATE_PREFIX}${event.RequestId}`
-    : event.PhysicalResourceId ?? `${FAILED_CREATE_PREFIX}${event.RequestId}`;
+  const fallbackId = fallbackPhysicalId(event);
   log('request received', { physicalResourceId: event.PhysicalResourceId ?? null, properties: event.ResourceProperties });
 
   const lifecycle = LIFECYCLES[event.ResourceType];
@@ -184,15 +216,25 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
 }
 
 /** The whole invocation: decide, then tell CloudFormation. Throws only if the answer cannot be sent. */
-export async function runHandler(event: CloudFormationEvent, context: LambdaContextLike, deps: HandlerDeps): Promise<HandlerResult> {
+export async function runHandler(event: CloudFormationEvent, context: LambdaContextLike, deps: HandlerDeps): Promise<HandlerResult | undefined> {
+  // Lambda gave up on an asynchronous invocation (the on-failure destination is this function).
+  if (isDestinationRecord(event)) {
+    await answerFailedInvocation(event, context, { put: deps.put, sleep: deps.sleep, write: deps.write, env: deps.env });
+    return undefined;
+  }
+  const { account, region } = accountAndRegion(event, context, deps.env);
+  const log = jsonLogger({ requestType: event.RequestType, logicalId: event.LogicalResourceId, account, region }, deps.write);
+  // Nothing is done for a request whose answer could not be delivered.
+  if (!isReconcileRequest(event) && !deps.put && !isHttpsUrl(event.ResponseURL)) {
+    log('refusing the request: its ResponseURL is not https, so no answer could be sent', {});
+    return undefined;
+  }
   const result = await handleEvent(event, context, deps);
   // A continued request is answered by its last invocation; a scheduled reconciliation by nobody.
   if (result.continued || isReconcileRequest(event)) return result;
   const withLogHint = result.status === 'FAILED' && context.logStreamName
     ? { ...result, reason: `${result.reason} (log stream ${context.logStreamName})` }
     : result;
-  const { account, region } = accountAndRegion(event, context, deps.env);
-  const log = jsonLogger({ requestType: event.RequestType, logicalId: event.LogicalResourceId, account, region }, deps.write);
   await sendResponse(event.ResponseURL, responseBody(event, withLogHint), { put: deps.put, sleep: deps.sleep, log });
   return result;
 }

@@ -2,16 +2,36 @@
  * Entry point of the per-stack custom-resource function (a Lambda-backed custom resource without
  * the Provider framework: it answers CloudFormation itself). Everything else lives in plain
  * modules that the unit tests call directly.
+ *
+ * Lambda calls `handler`: production timings, endpoints from the SDK's standard configuration,
+ * answers to https ResponseURLs only. Nothing in the environment or the event changes that.
+ * `createHandler` builds the same handler with other timings and another response sender; only
+ * code that loads this bundle itself can call it (the local test runner does).
  */
-import { LambdaContextLike, runHandler } from './dispatch';
+import { createCloudFormationClient } from './cloudformation/client';
+import type { CloudFormationClient } from './cloudformation/sdk';
+import { HandlerTiming, LambdaContextLike, runHandler } from './dispatch';
 import { createDrsClient } from './drs/client';
 import { DrsClient } from './drs/sdk';
-import { CloudFormationEvent } from './response';
+import { CloudFormationEvent, PutFunction } from './response';
 
-// One client per container: connections are reused across invocations.
-let client: DrsClient | undefined;
-
-export async function handler(event: CloudFormationEvent, context: LambdaContextLike): Promise<void> {
-  client ??= createDrsClient(process.env);
-  await runHandler(event, context, { client, env: process.env });
+export interface HandlerOptions {
+  readonly timing?: HandlerTiming;
+  /** @default an https-only PUT */
+  readonly put?: PutFunction;
 }
+
+export type Handler = (event: CloudFormationEvent, context: LambdaContextLike) => Promise<void>;
+
+export function createHandler(options: HandlerOptions = {}): Handler {
+  // One client per container: connections are reused across invocations.
+  let client: DrsClient | undefined;
+  let cloudFormation: CloudFormationClient | undefined;
+  return async (event, context) => {
+    client ??= createDrsClient(process.env);
+    cloudFormation ??= createCloudFormationClient(process.env);
+    await runHandler(event, context, { client, cloudFormation, env: process.env, timing: options.timing, put: options.put });
+  };
+}
+
+export const handler: Handler = createHandler();

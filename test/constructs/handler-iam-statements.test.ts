@@ -58,6 +58,18 @@ const owner = (stackId: string, logicalId = 'Server1') => ({ [OwnerTags.STACK_ID
 const ownedBy = (stackId: string) => ({ [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackId, [`aws:ResourceTag/${OwnerTags.LOGICAL_ID}`]: 'Server1' });
 const atExtend = { 'drs:CreateAction': 'CreateExtendedSourceServer' };
 
+describe('ReadOwnStack', () => {
+  test('reads this stack\'s resources, and no other stack\'s', () => {
+    expect(allowed('cloudformation:DescribeStackResource', STACK_ID)).toBe(true);
+    expect(allowed('cloudformation:ListStackResources', STACK_ID)).toBe(true);
+    expect(allowed('cloudformation:DescribeStackResource', OTHER_STACK_ID)).toBe(false);
+    // Same name, another stack id (a re-created stack).
+    expect(allowed('cloudformation:DescribeStackResource', STACK_ID.replace(/[0-9a-f-]{36}$/, '99999999-2222-3333-4444-555555555555'))).toBe(false);
+    expect(allowed('cloudformation:DescribeStacks', STACK_ID)).toBe(false);
+    expect(allowed('cloudformation:UpdateStack', STACK_ID)).toBe(false);
+  });
+});
+
 describe('ReadSourceServers', () => {
   test('describes servers, and lists nothing else', () => {
     expect(allowed('drs:DescribeSourceServers', '*')).toBe(true);

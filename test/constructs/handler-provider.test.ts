@@ -91,6 +91,12 @@ describe('DrsHandlerProvider', () => {
         Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
       },
       {
+        Sid: 'ReadOwnStack',
+        Effect: 'Allow',
+        Action: ['cloudformation:DescribeStackResource', 'cloudformation:ListStackResources'],
+        Resource: STACK_ID,
+      },
+      {
         Sid: 'ReadSourceServers',
         Effect: 'Allow',
         Action: 'drs:DescribeSourceServers',
@@ -167,7 +173,7 @@ describe('DrsHandlerProvider', () => {
     provider.addStatementsFor('Custom::DrsExtendedSourceServer');
     const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0]
       .Properties.PolicyDocument.Statement;
-    expect(statements).toHaveLength(7);
+    expect(statements).toHaveLength(8);
     expect(() => provider.addStatementsFor('Custom::Nope'))
       .toThrow("DrsHandlerProvider: no IAM statements are defined for resource type 'Custom::Nope'");
   });

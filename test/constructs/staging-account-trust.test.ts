@@ -1,4 +1,4 @@
-import { App, Aws, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Aws, CfnParameter, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StagingAccountTrust } from '../../src';
 
@@ -85,6 +85,17 @@ describe('StagingAccountTrust', () => {
     ];
     test.each(cases)('rejects %s', (_name, targetAccounts, message) => {
       expect(() => new StagingAccountTrust(stagingStack(), 'Trust', { targetAccounts })).toThrow(message);
+    });
+
+    test.each([
+      ['Fn.split of a parameter', (stack: Stack) => Fn.split(',', new CfnParameter(stack, 'Targets').valueAsString)],
+      ['a CommaDelimitedList parameter', (stack: Stack) => new CfnParameter(stack, 'Targets', { type: 'CommaDelimitedList' }).valueAsList],
+      ['Lazy.list', () => Lazy.list({ produce: () => [TARGET] })],
+    ])('rejects a list token (%s) naming the field, instead of making one broken role', (_name, make) => {
+      const stack = stagingStack();
+      expect(() => new StagingAccountTrust(stack, 'Trust', { targetAccounts: make(stack) }))
+        .toThrow('StagingAccountTrust Staging/Trust: targetAccounts is a list token');
+      expect(Object.keys(Template.fromStack(stack).findResources('AWS::IAM::Role'))).toHaveLength(0);
     });
 
     test('accepts exactly 100 accounts', () => {

@@ -8,18 +8,19 @@ import * as os from 'os';
 import * as path from 'path';
 import { DrsClient } from '@aws-sdk/client-drs';
 import { buildExampleApp } from '../../examples/basic/app-builder';
-import { HandlerEnv } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
-import { LifecycleDriver } from '../lifecycle/driver';
-import { LocalDrs, ServerRef } from '../local-drs';
+import { DriverOptions, LifecycleDriver } from '../lifecycle/driver';
+import { LocalDrs, Rules, ServerRef } from '../local-drs';
+import { Reading, readingFromEnv } from '../local-drs/readings';
 
 export const ASSET = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drs-handler.lambda', 'index.js');
 
-/** Fast timings for local runs: the handler's own defaults are for AWS. */
-export const FAST_HANDLER_ENV: Record<string, string> = {
-  [HandlerEnv.POLL_INTERVAL_MS]: '20',
-  [HandlerEnv.RETRY_BASE_DELAY_MS]: '10',
-};
+/**
+ * No environment carries timings any more: the deployed handler reads none. The driver passes
+ * fast local timings to the handler's `createHandler` by default (LOCAL_TIMING); this stays empty
+ * so that callers passing it as `handlerEnv` keep compiling.
+ */
+export const FAST_HANDLER_ENV: Record<string, string> = {};
 
 const tmpDirs: string[] = [];
 process.on('exit', () => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -74,12 +75,20 @@ export interface WorldOptions {
   readonly targetInitialized?: boolean;
   /** Lambda retries of a failed asynchronous invocation. @default 2 */
   readonly lambdaRetries?: number;
+  /** Which reading of the DRS documents the local DRS follows. @default from LOCAL_DRS_READING (API reference) */
+  readonly reading?: Reading;
+  /** Further local-DRS rules, over the reading's. */
+  readonly rules?: Rules;
+  /** Passed to the driver (false: run the handler exactly as deployed). @default fast local timings */
+  readonly handlerTiming?: DriverOptions['handlerTiming'];
+  /** Extra environment for the handler process. */
+  readonly handlerEnv?: Record<string, string>;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const { staging, target } = synthExample();
   const region = target.region;
-  const drs = await LocalDrs.start();
+  const drs = await LocalDrs.start({ rules: { ...(options.reading ?? readingFromEnv()).rules, ...options.rules } });
   drs.addAccount(staging.account);
   drs.addAccount(target.account, { initialized: options.targetInitialized ?? true });
   const stagingServers = declaredArns(target).map((arn, i) => drs.addReplicatingServer(staging.account, region, {
@@ -87,7 +96,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   }));
   stagingServers.push(drs.addReplicatingServer(staging.account, region, { hostname: 'undeclared.example' }));
   const driver = await LifecycleDriver.start({
-    drs, handlerEnv: FAST_HANDLER_ENV, maxInvocationMs: 60_000, lambdaRetries: options.lambdaRetries,
+    drs, maxInvocationMs: 60_000, lambdaRetries: options.lambdaRetries, handlerTiming: options.handlerTiming, handlerEnv: options.handlerEnv,
     runner: process.env.LIFECYCLE_RUNNER === 'in-process' ? 'in-process' : 'process',
   });
   const targetClient = new DrsClient({ ...drs.clientConfig(target.account, region), maxAttempts: 1 });

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DescribeSourceServersCommand, DrsClient } from '@aws-sdk/client-drs';
 import { App, Stack } from 'aws-cdk-lib';
-import { ASSET, FAST_HANDLER_ENV } from './harness';
+import { ASSET } from './harness';
 import { DrsInitialization, ExtendedSourceServer, StagingAccountTrust } from '../../src';
 import { ResourceTypes } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
@@ -54,7 +54,7 @@ beforeEach(async () => {
   drs.addAccount(STAGING);
   drs.addAccount(TARGET, { initialized: false });
   drs.addReplicatingServer(STAGING, REGION, { sourceServerID: STAGING_SERVER_ID });
-  driver = await LifecycleDriver.start({ drs, handlerEnv: FAST_HANDLER_ENV, maxInvocationMs: 60_000 });
+  driver = await LifecycleDriver.start({ drs, maxInvocationMs: 60_000 });
   target = new DrsClient({ ...drs.clientConfig(TARGET, REGION), maxAttempts: 1 });
 });
 

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ASSET, FAST_HANDLER_ENV } from './harness';
+import { ASSET } from './harness';
 import { buildExampleApp } from '../../examples/operations/app-builder';
 import { OwnerTags } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
@@ -43,7 +43,7 @@ test('deploy with an uninitialized target account, then destroy', async () => {
   const target = withKeyArns(stacks[targetStack.stackName]);
 
   const drs = await LocalDrs.start();
-  const driver = await LifecycleDriver.start({ drs, handlerEnv: FAST_HANDLER_ENV, maxInvocationMs: 60_000 });
+  const driver = await LifecycleDriver.start({ drs, maxInvocationMs: 60_000 });
   try {
     drs.addAccount(staging.account);
     drs.addAccount(target.account, { initialized: false });

@@ -9,12 +9,14 @@ import * as path from 'path';
 import { CreateExtendedSourceServerCommand, DrsClient } from '@aws-sdk/client-drs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { ASSET, callsByOperation, FAST_HANDLER_ENV } from './harness';
+import { ASSET, callsByOperation } from './harness';
 import { ServerSelector, StagingAccountExtension, StagingAccountExtensionProps, StagingAccountTrust } from '../../src';
-import { HandlerEnv, OwnerTags } from '../../src/contract';
+import { OwnerTags } from '../../src/contract';
+import type { HandlerTiming } from '../../src/handlers/dispatch';
 import { AssemblyStack } from '../lifecycle/assembly';
-import { LifecycleDriver } from '../lifecycle/driver';
+import { LifecycleDriver, LOCAL_TIMING } from '../lifecycle/driver';
 import { LocalDrs, seedServers } from '../local-drs';
+import { readingFromEnv } from '../local-drs/readings';
 
 jest.setTimeout(300_000);
 
@@ -49,11 +51,11 @@ afterEach(async () => {
   await drs?.stop();
 });
 
-async function start(handlerEnv: Record<string, string> = {}): Promise<void> {
-  drs = await LocalDrs.start();
+async function start(timing: HandlerTiming = {}): Promise<void> {
+  drs = await LocalDrs.start({ rules: readingFromEnv().rules });
   drs.addAccount(STAGING);
   drs.addAccount(TARGET);
-  driver = await LifecycleDriver.start({ drs, handlerEnv: { ...FAST_HANDLER_ENV, ...handlerEnv }, maxInvocationMs: 120_000 });
+  driver = await LifecycleDriver.start({ drs, handlerTiming: { ...LOCAL_TIMING, ...timing }, maxInvocationMs: 120_000 });
 }
 
 const targetServers = () => drs.inventory(TARGET, REGION);
@@ -137,10 +139,11 @@ test('a staging server deleted after extension: EXTENSION_ERROR is reported; fai
 });
 
 test('without lambda:InvokeFunction on itself the handler cannot continue: clear failure, the rollback removes what it extended', async () => {
-  // Each invocation may work for 1 s; slow extensions (100 ms each, 5 at a time) make 60 need more.
-  await start({ [HandlerEnv.WAIT_TIMEOUT_MS]: '1000' });
+  // Each invocation may work for 3 s; slow extensions (300 ms each, 5 at a time) make 60 need more.
+  // Removing them (no latency) fits in one invocation even on a loaded machine.
+  await start({ waitTimeoutMs: 3000 });
   seedServers(drs, { account: STAGING, region: REGION, count: 60, hostnamePrefix: 'host' });
-  drs.faults.latency(100, 'CreateExtendedSourceServer');
+  drs.faults.latency(300, 'CreateExtendedSourceServer');
   const app = synth({});
   expect((await driver.deploy(app.staging)).status).toBe('CREATE_COMPLETE');
   const resources = app.target.template.Resources as Record<string, any>;
@@ -155,7 +158,7 @@ test('without lambda:InvokeFunction on itself the handler cannot continue: clear
 
 test('300 servers in one deploy under throttling, continuing in new invocations', async () => {
   // Each invocation works for at most 1 s here, so the 300 extensions need several invocations.
-  await start({ [HandlerEnv.WAIT_TIMEOUT_MS]: '1000' });
+  await start({ waitTimeoutMs: 1000 });
   seedServers(drs, { account: STAGING, region: REGION, count: 300, hostnamePrefix: 'host' });
   const app = synth({ tags: { Application: 'erp' } });
   expect((await driver.deploy(app.staging)).status).toBe('CREATE_COMPLETE');

@@ -13,7 +13,8 @@ import { errors, extendedServer, FakeClock, LOGICAL_ID, NEW_SERVER_ID, OTHER_STA
 import { OwnerTags, ResourceTypes } from '../../src/contract';
 import { handleEvent, HandlerDeps, LambdaContextLike, runHandler } from '../../src/handlers/dispatch';
 import { handler } from '../../src/handlers/drs-handler.lambda';
-import { CloudFormationEvent } from '../../src/handlers/response';
+import { CloudFormationEvent, responseBudgetMs } from '../../src/handlers/response';
+import { startHttpsServer, trustInThisProcess } from '../support/https-server';
 
 const drs = mockClient(DrsClient);
 const client = new DrsClient({ region: REGION });
@@ -100,15 +101,15 @@ describe('handleEvent', () => {
     drs.on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] } }).resolves({ items: [] });
     drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer({ status: 'EXTENSION_ERROR' }) });
     drs.on(DescribeSourceServersCommand, { filters: { sourceServerIDs: [SERVER_ID] } }).resolves({ items: [extendedServer({ status: 'EXTENSION_ERROR' })] });
-    drs.on(DisconnectSourceServerCommand).rejectsOnce(errors.conflict()).resolves({});
-    drs.on(DeleteSourceServerCommand).resolves({});
+    drs.on(DeleteSourceServerCommand).rejectsOnce(errors.named('AccessDeniedException')).resolves({});
 
     const created = await handleEvent(event(), context(), deps());
     expect(created).toMatchObject({ status: 'FAILED', physicalResourceId: SERVER_ID });
 
     const deleted = await handleEvent(event({ RequestType: 'Delete', PhysicalResourceId: SERVER_ID }), context(), deps());
     expect(deleted.status).toBe('SUCCESS');
-    expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(1);
+    expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(2);
+    expect(drs.commandCalls(DisconnectSourceServerCommand)).toHaveLength(0);
   });
 
   test('Update with a new staging ARN answers the new physical id; a failed Update keeps the old one', async () => {
@@ -158,16 +159,22 @@ describe('handleEvent', () => {
     expect(drs.calls()).toHaveLength(0);
   });
 
-  test('DRS_POLL_INTERVAL_MS sets the poll interval and DRS_WAIT_TIMEOUT_MS caps the wait', async () => {
+  test('timing comes from the code that builds the handler (pollIntervalMs, waitTimeoutMs), never from the environment', async () => {
     drs.on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] } }).resolves({ items: [] });
     drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer({ status: 'NOT_EXTENDED' }) });
     drs.on(DescribeSourceServersCommand, { filters: { sourceServerIDs: [SERVER_ID] } }).resolves({ items: [extendedServer({ status: 'NOT_EXTENDED' })] });
     drs.on(DisconnectSourceServerCommand).resolves({});
     drs.on(DeleteSourceServerCommand).resolves({});
-    const result = await handleEvent(event(), context(), deps({ DRS_POLL_INTERVAL_MS: '250', DRS_WAIT_TIMEOUT_MS: '1000' }));
+    const result = await handleEvent(event(), context(), deps({}, { timing: { pollIntervalMs: 250, waitTimeoutMs: 1000 } }));
     expect(result.status).toBe('FAILED');
     expect(result.reason).toContain('timed out after 1s');
     expect(clock.sleeps).toEqual([250, 250, 250, 250]);
+
+    // The variables of earlier versions change nothing.
+    clock = new FakeClock();
+    const ignored = await handleEvent(event(), context(), deps({ DRS_POLL_INTERVAL_MS: '250', DRS_WAIT_TIMEOUT_MS: '1000', DRS_RETRY_BASE_DELAY_MS: '1' }));
+    expect(ignored.reason).not.toContain('timed out after 1s');
+    expect(clock.sleeps.every((ms) => ms === 10_000)).toBe(true);
   });
 
   test('without overrides the wait ends well before the Lambda timeout, leaving time to clean up and answer', async () => {
@@ -178,22 +185,40 @@ describe('handleEvent', () => {
     drs.on(DeleteSourceServerCommand).resolves({});
     const start = clock.t;
     const result = await handleEvent(event(), context(900_000), deps());
-    expect(result.reason).toContain('timed out after 820s');
+    // 900 s minus the response (4 PUTs of 10 s and 7 s of backoff), one DRS call (25 s) and three for cleanup.
+    expect(result.reason).toContain('timed out after 750s');
     expect(clock.sleeps.every((ms) => ms === 10_000)).toBe(true);
-    expect(clock.t - start).toBeLessThanOrEqual(900_000 - 20_000 - 60_000);
+    expect(clock.t - start).toBeLessThanOrEqual(900_000 - responseBudgetMs() - 25_000);
   });
 });
 
 interface Put { headers: http.IncomingHttpHeaders; body: string }
 
+/** A presigned-S3 stand-in over https (its certificate trusted by this process while it runs). */
 async function responseServer(statuses: number[] = []): Promise<{ url: string; puts: Put[]; close: () => Promise<void> }> {
+  const puts: Put[] = [];
+  const server = await startHttpsServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      puts.push({ headers: req.headers, body });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end();
+    });
+  });
+  const untrust = trustInThisProcess(server.cert);
+  return { url: `${server.url}/response?sig=1`, puts, close: async () => { untrust(); await server.close(); } };
+}
+
+/** The same over plain http, which the deployed handler must refuse. */
+async function httpResponseServer(): Promise<{ url: string; puts: Put[]; close: () => Promise<void> }> {
   const puts: Put[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
       puts.push({ headers: req.headers, body });
-      res.statusCode = statuses.shift() ?? 200;
+      res.statusCode = 200;
       res.end();
     });
   });
@@ -241,8 +266,21 @@ describe('runHandler', () => {
     }
     const put = jest.fn(async () => { throw new Error('ECONNREFUSED'); });
     await expect(runHandler(event({ ResourceType: 'Custom::Nope' }), context(), deps({}, { put })))
-      .rejects.toThrow('could not send the response to CloudFormation after 5 attempts');
-    expect(put).toHaveBeenCalledTimes(5);
+      .rejects.toThrow('could not send the response to CloudFormation: ECONNREFUSED');
+    expect(put).toHaveBeenCalledTimes(4);
+  });
+
+  test('an http ResponseURL is refused before any DRS call, unless the builder supplied its own sender', async () => {
+    const s3 = await httpResponseServer();
+    try {
+      const result = await runHandler(event({ ResponseURL: s3.url }), context(), deps());
+      expect(result).toBeUndefined();
+      expect(drs.calls()).toHaveLength(0);
+      expect(s3.puts).toHaveLength(0);
+      expect(logged().map((l) => l.message)).toContain('refusing the request: its ResponseURL is not https, so no answer could be sent');
+    } finally {
+      await s3.close();
+    }
   });
 });
 
@@ -252,9 +290,8 @@ describe('handler (the Lambda entry point)', () => {
     process.env = { ...saved };
   });
 
-  test('answers CloudFormation over HTTP with the outcome of the lifecycle', async () => {
+  test('answers CloudFormation over https with the outcome of the lifecycle', async () => {
     process.env.AWS_REGION = REGION;
-    process.env.DRS_POLL_INTERVAL_MS = '1';
     drs.on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] } }).resolves({ items: [] });
     drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer({ status: 'NOT_EXTENDED' }) });
     drs.on(DescribeSourceServersCommand, { filters: { sourceServerIDs: [SERVER_ID] } }).resolves({ items: [extendedServer()] });
@@ -265,6 +302,20 @@ describe('handler (the Lambda entry point)', () => {
       const body = JSON.parse(s3.puts[0].body);
       expect(body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SERVER_ID, Data: { SourceServerId: SERVER_ID, StagingAccountId: STAGING } });
       expect(log.mock.calls.map((c) => JSON.parse(c[0]).account)).toEqual(expect.arrayContaining([TARGET]));
+    } finally {
+      log.mockRestore();
+      await s3.close();
+    }
+  });
+
+  test('refuses an http ResponseURL: no DRS call, no PUT', async () => {
+    process.env.AWS_REGION = REGION;
+    const s3 = await httpResponseServer();
+    const log = jest.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await handler(event({ ResponseURL: s3.url }), context());
+      expect(drs.calls()).toHaveLength(0);
+      expect(s3.puts).toHaveLength(0);
     } finally {
       log.mockRestore();
       await s3.close();

@@ -1,7 +1,10 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { FakeClock, LOGICAL_ID, STACK_ID } from './fixtures';
-import { CloudFormationEvent, httpPut, responseBody, sendResponse } from '../../src/handlers/response';
+import {
+  CloudFormationEvent, httpsPut, PermanentPutError, responseBody, responseBudgetMs, sendResponse,
+} from '../../src/handlers/response';
+import { startHttpsServer, trustInThisProcess } from '../support/https-server';
 
 const event: CloudFormationEvent = {
   RequestType: 'Create',
@@ -67,11 +70,26 @@ describe('responseBody', () => {
   });
 });
 
-describe('httpPut', () => {
-  test('PUTs the body with an empty content-type and its content-length', async () => {
-    const s3 = await fakeS3();
+async function fakeHttpsS3(statuses: number[] = []) {
+  const received: Received[] = [];
+  const server = await startHttpsServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      received.push({ method: req.method, headers: req.headers, body, url: req.url });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end();
+    });
+  });
+  const untrust = trustInThisProcess(server.cert);
+  return { url: `${server.url}/bucket/key?X-Amz-Signature=abc`, received, close: async () => { untrust(); await server.close(); } };
+}
+
+describe('httpsPut', () => {
+  test('PUTs the body over https with an empty content-type and its content-length', async () => {
+    const s3 = await fakeHttpsS3();
     try {
-      await httpPut(s3.url, '{"a":"é"}');
+      await httpsPut(s3.url, '{"a":"é"}');
       expect(s3.received).toHaveLength(1);
       expect(s3.received[0].method).toBe('PUT');
       expect(s3.received[0].url).toBe('/bucket/key?X-Amz-Signature=abc');
@@ -84,9 +102,19 @@ describe('httpPut', () => {
   });
 
   test('rejects on a non-2xx answer', async () => {
-    const s3 = await fakeS3([403]);
+    const s3 = await fakeHttpsS3([403]);
     try {
-      await expect(httpPut(s3.url, '{}')).rejects.toThrow('response PUT answered HTTP 403');
+      await expect(httpsPut(s3.url, '{}')).rejects.toThrow('response PUT answered HTTP 403');
+    } finally {
+      await s3.close();
+    }
+  });
+
+  test('refuses a ResponseURL that is not https, sending nothing', async () => {
+    const s3 = await fakeS3();
+    try {
+      await expect(httpsPut(s3.url, '{}')).rejects.toBeInstanceOf(PermanentPutError);
+      expect(s3.received).toHaveLength(0);
     } finally {
       await s3.close();
     }
@@ -95,7 +123,7 @@ describe('httpPut', () => {
 
 describe('sendResponse', () => {
   test('retries the PUT with backoff until it succeeds', async () => {
-    const s3 = await fakeS3([500, 503]);
+    const s3 = await fakeHttpsS3([500, 503]);
     const clock = new FakeClock();
     try {
       await sendResponse(s3.url, '{"ok":1}', { sleep: clock.sleep, baseDelayMs: 100 });
@@ -114,8 +142,19 @@ describe('sendResponse', () => {
       throw new Error('ECONNRESET');
     };
     await expect(sendResponse('http://127.0.0.1:1/x', '{}', { put, sleep: clock.sleep, attempts: 3, baseDelayMs: 10 }))
-      .rejects.toThrow('could not send the response to CloudFormation after 3 attempts: ECONNRESET');
+      .rejects.toThrow('could not send the response to CloudFormation: ECONNRESET');
     expect(calls).toBe(3);
     expect(clock.sleeps).toEqual([10, 20]);
+  });
+
+  test('the default sender gives up at once on a ResponseURL that is not https', async () => {
+    const clock = new FakeClock();
+    await expect(sendResponse('http://127.0.0.1:1/x', '{}', { sleep: clock.sleep })).rejects.toThrow('not https');
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  test('responseBudgetMs: every attempt timing out plus the backoff between them', () => {
+    expect(responseBudgetMs(4, 10_000, 1_000)).toBe(4 * 10_000 + 1_000 + 2_000 + 4_000);
+    expect(responseBudgetMs(1, 10_000, 1_000)).toBe(10_000);
   });
 });

@@ -38,6 +38,30 @@ function wrapperFor(file: string): Wrapper {
 /** The part of the real `process` the bundle sees, before the function's environment is set. */
 const realProcess: NodeJS.Process = vm.runInThisContext('process');
 
+export interface ContainerOptions {
+  /** Where the function's console goes (Lambda sends it to CloudWatch Logs). @default nowhere */
+  readonly output?: Console;
+  /** Timings for `createHandler` (this library's bundle). @default the exported handler as deployed */
+  readonly timing?: object;
+}
+
+/** PUT over http or https (the container's own modules: a killed container sends nothing). */
+function localPut(http: any, https: any): (url: string, body: string) => Promise<void> {
+  return (url, body) => {
+    const parsed = new URL(url);
+    const request = parsed.protocol === 'http:' ? http.request : https.request;
+    return new Promise((resolve, reject) => {
+      const req = request(parsed, { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 }, (res: any) => {
+        res.resume();
+        res.on('end', () => (res.statusCode >= 200 && res.statusCode < 300 ? resolve() : reject(new Error(`response PUT answered HTTP ${res.statusCode}`))));
+      });
+      req.on('timeout', () => req.destroy(new Error('response PUT timed out')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+}
+
 const noop = () => undefined;
 const SILENT = new Proxy({}, { get: () => noop }) as Console;
 
@@ -46,8 +70,7 @@ export class BundleContainer {
   private dead = false;
   readonly handler: (event: unknown, context: unknown) => Promise<unknown>;
 
-  /** `output`: where the function's console goes (Lambda sends it to CloudWatch Logs); default nowhere. */
-  constructor(file: string, exportName: string, env: Record<string, string>, output?: Console) {
+  constructor(file: string, exportName: string, env: Record<string, string>, options: ContainerOptions = {}) {
     const requireReal = createRequire(file);
     const isDead = () => this.dead;
     const guard = (mod: any) => {
@@ -65,10 +88,12 @@ export class BundleContainer {
       }
       return wrapped;
     };
+    const http = guard(requireReal('http'));
+    const https = guard(requireReal('https'));
     const ownProcess: NodeJS.Process = Object.create(realProcess, { env: { value: { ...env }, enumerable: true } });
     const modules: Record<string, unknown> = {
-      'http': guard(requireReal('http')),
-      'https': guard(requireReal('https')),
+      http,
+      https,
       'http2': guard(requireReal('http2')),
       'process': ownProcess,
     };
@@ -77,8 +102,12 @@ export class BundleContainer {
       return name in modules ? modules[name] : requireReal(id);
     }) as NodeRequire;
     const module = { exports: {} as Record<string, any> };
-    wrapperFor(file)(module.exports, require, module, file, path.dirname(file), ownProcess, output ?? SILENT);
-    const fn = module.exports[exportName];
+    wrapperFor(file)(module.exports, require, module, file, path.dirname(file), ownProcess, options.output ?? SILENT);
+    // This library's bundle builds its handler with other timings and a response sender (the
+    // driver's ResponseURLs are loopback http); any other bundle runs its handler as exported.
+    const fn = options.timing && typeof module.exports.createHandler === 'function'
+      ? module.exports.createHandler({ timing: options.timing, put: localPut(http, https) })
+      : module.exports[exportName];
     if (typeof fn !== 'function') throw new Error(`${file} does not export a function ${exportName}`);
     this.handler = fn;
   }

@@ -12,7 +12,7 @@ import * as path from 'path';
 import type { SourceServer } from '@aws-sdk/client-drs';
 import { LifecycleDriver, OperationResult, StackEvent } from './driver';
 import { buildExampleApp } from '../../examples/basic/app-builder';
-import { HandlerEnv, OwnerTags } from '../../src/contract';
+import { OwnerTags } from '../../src/contract';
 import { LocalDrs } from '../local-drs';
 
 const say = (line = ''): void => console.log(line);
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const driver = await LifecycleDriver.start({
     drs,
     onEvent: printEvent,
-    handlerEnv: { [HandlerEnv.POLL_INTERVAL_MS]: '100', [HandlerEnv.RETRY_BASE_DELAY_MS]: '50' },
+    handlerTiming: { pollIntervalMs: 100, retryBaseDelayMs: 50 },
     maxInvocationMs: 120_000,
   });
   try {

@@ -19,7 +19,8 @@ import { AddressInfo } from 'net';
 import * as path from 'path';
 import { AssemblyStack, readAssembly } from './assembly';
 import { BundleContainer } from './bundle-container';
-import { HandlerEnv } from '../../src/contract';
+import { answerCloudFormationQuery, StackViews } from './cloudformation-endpoint';
+import type { HandlerTiming } from '../../src/handlers/dispatch';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
 import {
@@ -72,8 +73,15 @@ export interface DriverOptions {
   readonly drs: DrsEndpoint;
   /** Called for every stack event (the demo prints them). */
   readonly onEvent?: (event: StackEvent) => void;
-  /** Extra environment for the handler process (timing overrides for local runs). */
+  /** Extra environment for the handler process. */
   readonly handlerEnv?: Record<string, string>;
+  /**
+   * Timings for this library's handler, passed to its `createHandler` by the runner (with a
+   * response sender that speaks the driver's http). `false` runs the exported `handler` exactly
+   * as deployed (https ResponseURLs only, so it answers nothing here).
+   * @default fast local timings: poll 20 ms, retry base 10 ms
+   */
+  readonly handlerTiming?: HandlerTiming | false;
   /** Lambda retries a failed asynchronous invocation twice. @default 2 */
   readonly lambdaRetries?: number;
   /** Cap on one invocation's time, in place of the function's own timeout. @default the function's Timeout */
@@ -110,6 +118,8 @@ interface CustomResourceResponse {
 }
 
 const RUNNER = path.join(__dirname, 'lambda-runner.js');
+/** Fast timings for local runs: the handler's own defaults are for AWS. */
+export const LOCAL_TIMING: HandlerTiming = { pollIntervalMs: 20, retryBaseDelayMs: 10 };
 
 export class LifecycleDriver {
   static async start(options: DriverOptions): Promise<LifecycleDriver> {
@@ -142,6 +152,8 @@ export class LifecycleDriver {
   /** Plain resources whose next create or update fails: `stack/logicalId` → reason. */
   private readonly failing = new Map<string, string>();
   private readonly asyncQueue: { readonly d: DeployedStack; readonly fn: FunctionInfo; readonly payload: any }[] = [];
+  /** The stacks as the local CloudFormation query endpoint serves them. */
+  readonly stackViews = new StackViews();
 
   private constructor(private readonly options: DriverOptions) {
     this.server = http.createServer((req, res) => this.onResponse(req, res));
@@ -683,6 +695,22 @@ export class LifecycleDriver {
     return answer(404, 'ResourceNotFoundException', `Function not found: ${name}`);
   }
 
+  /** The local CloudFormation query endpoint, authorized against the calling function's role. */
+  private onCloudFormationQuery(res: http.ServerResponse, body: Buffer): void {
+    const answer = answerCloudFormationQuery(body.toString('utf8'), {
+      findStack: (nameOrId) => this.stackViews.findStack(nameOrId),
+      authorize: (action, stackArn) => {
+        const caller = this.running;
+        const role = caller && [...caller.d.resources.values()].find((x) => x.type === 'AWS::IAM::Role' && x.attributes.Arn === caller.fn.roleArn);
+        if (!caller || !role) return { allowed: false, reason: 'no handler process is running' };
+        return authorizerFromTemplate(caller.d.stack.template, role.logicalId, this.context(caller.d))({
+          action, resource: stackArn, account: caller.d.stack.account, region: caller.d.stack.region, context: {},
+        });
+      },
+    });
+    res.writeHead(answer.status, { 'content-type': 'text/xml' }).end(answer.body);
+  }
+
   private runHandler(d: DeployedStack, fn: FunctionInfo, event: unknown, requestId: string): Promise<number | null> {
     this.running = { d, fn };
     const creds = this.options.drs.credentialsFor(d.stack.account);
@@ -694,8 +722,10 @@ export class LifecycleDriver {
       AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       ...fn.environment,
-      [HandlerEnv.ENDPOINT_URL]: this.options.drs.endpoint,
-      [HandlerEnv.LAMBDA_ENDPOINT_URL]: this.responseBase,
+      // The SDK's standard endpoint variables; the handler has none of its own.
+      AWS_ENDPOINT_URL_DRS: this.options.drs.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: this.responseBase,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.responseBase,
       ...this.options.handlerEnv,
     };
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
@@ -709,7 +739,8 @@ export class LifecycleDriver {
         if (this.current === child) this.current = undefined;
         done(code);
       });
-      child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId });
+      const timing = this.options.handlerTiming === false ? undefined : this.options.handlerTiming ?? LOCAL_TIMING;
+      child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId, timing });
     });
   }
 
@@ -725,7 +756,11 @@ export class LifecycleDriver {
     let container = this.containers.get(key);
     if (!container || container.isDead) {
       const [file, exportName] = fn.handler.split('.');
-      container = new BundleContainer(path.join(fn.assetDir, `${file}.js`), exportName, env, this.options.showHandlerOutput ? console : undefined);
+      const timing = this.options.handlerTiming === false ? undefined : this.options.handlerTiming ?? LOCAL_TIMING;
+      container = new BundleContainer(path.join(fn.assetDir, `${file}.js`), exportName, env, {
+        output: this.options.showHandlerOutput ? console : undefined,
+        timing,
+      });
       this.containers.set(key, container);
     }
     const c = container;
@@ -847,10 +882,17 @@ export class LifecycleDriver {
   }
 
   private emit(
-    _d: DeployedStack, stackName: string, resourceType: string, status: string,
+    d: DeployedStack, stackName: string, resourceType: string, status: string,
     physicalId?: string, reason?: string, logicalId?: string,
   ): void {
     const event: StackEvent = { stackName, logicalId: logicalId ?? stackName, resourceType, status, physicalId, reason };
+    const declared = logicalId ? d.stack.template.Resources?.[logicalId]?.Metadata : undefined;
+    this.stackViews.record({
+      ...event,
+      stackId: d.stackId,
+      metadata: declared === undefined ? undefined : () => resolveValue(d.stack.template, declared, this.context(d)),
+      current: new Map([...d.resources.values()].map((r) => [r.logicalId, { physicalId: r.physicalId, type: r.type }])),
+    });
     this.events.push(event);
     this.options.onEvent?.(event);
   }
@@ -867,6 +909,10 @@ export class LifecycleDriver {
       const body = Buffer.concat(chunks);
       if (req.method === 'POST' && (req.url ?? '').startsWith('/2015-03-31/functions/')) {
         this.onLambdaInvoke(req, res, body);
+        return;
+      }
+      if (req.method === 'POST' && (req.url ?? '/') === '/') {
+        this.onCloudFormationQuery(res, body);
         return;
       }
       const requestId = (req.url ?? '').slice(1);

@@ -98,6 +98,7 @@ export class LocalDrs {
       rules: {
         deleteMissingServer: options.rules?.deleteMissingServer ?? 'ResourceNotFound',
         deleteRequiresDisconnect: options.rules?.deleteRequiresDisconnect ?? 'all',
+        ...(options.rules?.describeMaxResults !== undefined ? { describeMaxResults: options.rules.describeMaxResults } : {}),
       },
       now: options.now ?? (() => new Date()),
       seed: options.seed ?? 1,

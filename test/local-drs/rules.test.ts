@@ -544,3 +544,20 @@ describe('pagination', () => {
     expect(r.json.fieldList[0].name).toBe('nextToken');
   });
 });
+
+describe('rules.describeMaxResults', () => {
+  test('a larger maxResults is a ValidationException naming maxResults; up to it, pages as usual', async () => {
+    const limited = await startWithAccounts({ rules: { describeMaxResults: 100 } });
+    const c = client(limited.drs, STAGING);
+    try {
+      const err = await c.send(new DescribeSourceServersCommand({ maxResults: 1000 })).catch((e) => e);
+      expect(err).toMatchObject({ name: 'ValidationException', reason: 'fieldValidationFailed' });
+      expect(err.fieldList).toEqual([{ name: 'maxResults', message: 'Member must have value less than or equal to 100' }]);
+      expect((await c.send(new DescribeSourceServersCommand({ maxResults: 100 }))).items).toHaveLength(1);
+      expect((await c.send(new DescribeSourceServersCommand({}))).items).toHaveLength(1);
+    } finally {
+      c.destroy();
+      await limited.drs.stop();
+    }
+  });
+});

@@ -38,12 +38,17 @@ export interface Rules {
   readonly deleteMissingServer?: 'ResourceNotFound' | 'succeed';
   /** Which servers DeleteSourceServer requires to be disconnected first. @default 'all' */
   readonly deleteRequiresDisconnect?: 'all' | 'replicatingOnly';
+  /**
+   * The largest `maxResults` DescribeSourceServers accepts (the model sets none); above it, a
+   * ValidationException naming `maxResults`. @default no maximum
+   */
+  readonly describeMaxResults?: number;
 }
 
 export interface ServiceOptions {
   readonly partition: string;
   readonly quotas: Required<Quotas>;
-  readonly rules: Required<Rules>;
+  readonly rules: Required<Omit<Rules, 'describeMaxResults'>> & Pick<Rules, 'describeMaxResults'>;
   readonly now: () => Date;
   readonly seed: number;
 }
@@ -403,6 +408,10 @@ export class DrsService {
    * base64 JSON naming the operation and the last key returned, so they survive deletions.
    */
   private page<T>(op: string, input: Input, items: T[], key: (item: T) => number | string): { items: T[]; nextToken?: string } {
+    const max = this.options.rules.describeMaxResults;
+    if (op === 'DescribeSourceServers' && max !== undefined && typeof input.maxResults === 'number' && input.maxResults > max) {
+      throw fieldValidationError([{ name: 'maxResults', message: `Member must have value less than or equal to ${max}` }]);
+    }
     const limit = (input.maxResults as number | undefined) ?? defaultPageSize(op);
     let start = 0;
     const token = input.nextToken as string | undefined;

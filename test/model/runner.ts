@@ -9,7 +9,7 @@ import { Change, DeleteReading, EXTENSION_ID, Fault, History, SERVER_IDS, STAGIN
 import { Checker, Snapshot, Violation } from './invariants';
 export type { Violation } from './invariants';
 import { REGION, STAGING, StackSpec, StagingName, TARGET, TemplateFactory, stagingServerArn, stagingServerId, synthStaging } from './templates';
-import { HandlerEnv, OwnerTags } from '../../src/contract';
+import { OwnerTags } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
 import { DrsEndpoint, LifecycleDriver, OperationResult } from '../lifecycle/driver';
 import { LocalDrs } from '../local-drs';
@@ -53,10 +53,8 @@ export function fixtures(): Fixtures {
   return shared;
 }
 
-const HANDLER_ENV: Record<string, string> = {
-  [HandlerEnv.POLL_INTERVAL_MS]: '1',
-  [HandlerEnv.RETRY_BASE_DELAY_MS]: '1',
-};
+/** Local timings (the handler's own are for AWS), through the bundle's createHandler. */
+const HANDLER_TIMING = { pollIntervalMs: 1, retryBaseDelayMs: 1 };
 
 const EMPTY: StackSpec = { servers: [], extensions: [], canary: 0 };
 
@@ -119,7 +117,7 @@ export class ModelRun {
         return authorizer(req);
       })),
     };
-    this.driver = await LifecycleDriver.start({ drs: endpoint, handlerEnv: HANDLER_ENV, runner: 'in-process', maxInvocationMs: 20_000 });
+    this.driver = await LifecycleDriver.start({ drs: endpoint, handlerTiming: HANDLER_TIMING, runner: 'in-process', maxInvocationMs: 20_000 });
     this.targetClient = new DrsClient({ ...drs.clientConfig(TARGET, REGION), maxAttempts: 1 });
     for (const name of ['S1', 'S2'] as StagingName[]) {
       const result = await this.driver.deploy(this.fx.staging[name]);

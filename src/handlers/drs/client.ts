@@ -1,20 +1,22 @@
 import { DrsClient, DrsClientConfig } from './sdk';
-import { HandlerEnv } from '../../contract';
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Request timeout of one DRS call; the handler's deadline margins count on it. */
+export const DRS_REQUEST_TIMEOUT_MS = 20_000;
+export const DRS_CONNECTION_TIMEOUT_MS = 5_000;
 
 /**
  * Builds the DRS client configuration. `maxAttempts: 1` because retries are ours (see retry.ts:
  * they honour Retry-After and the Lambda deadline); the timeouts keep one hung connection from
- * eating the whole invocation, which would leave CloudFormation waiting for an hour.
+ * eating the whole invocation, which would leave CloudFormation waiting for an hour. The endpoint
+ * is the SDK's standard one (it honours AWS_ENDPOINT_URL_DRS); nothing here chooses it.
  */
 export function drsClientConfig(env: Env): DrsClientConfig {
-  const endpoint = env[HandlerEnv.ENDPOINT_URL];
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
-    ...(endpoint ? { endpoint } : {}),
+    requestHandler: { connectionTimeout: DRS_CONNECTION_TIMEOUT_MS, requestTimeout: DRS_REQUEST_TIMEOUT_MS },
   };
 }
 

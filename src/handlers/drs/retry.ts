@@ -1,6 +1,3 @@
-import type { Env } from './client';
-import { HandlerEnv } from '../../contract';
-
 export interface RetryOptions {
   /** Attempts in total, including the first. @default 8 */
   readonly maxAttempts?: number;
@@ -67,13 +64,6 @@ export function retryAfterMs(err: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   const seconds = Number(raw);
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-/** Reads `DRS_RETRY_BASE_DELAY_MS` (local runs make backoff short) on top of `options`. */
-export function retryOptionsFromEnv(env: Env, options: RetryOptions = {}): RetryOptions {
-  const raw = env[HandlerEnv.RETRY_BASE_DELAY_MS];
-  const base = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isFinite(base) && base >= 0 ? { ...options, baseDelayMs: base } : options;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,11 +1,11 @@
-import { ExtendedSourceServerAttributes, Limits, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
+import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import { removeSourceServer } from './removal';
+import { ExtendedSourceServerAttributes, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
+import { collectDescribePages } from '../drs/describe-pages';
 import { drsFailure, ErrorContext, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
-import { collectPages } from '../drs/paginate';
 import {
   CreateExtendedSourceServerCommand,
-  DeleteSourceServerCommand,
   DescribeSourceServersCommand,
-  DisconnectSourceServerCommand,
   DrsClient,
   SourceServer,
   TagResourceCommand,
@@ -13,7 +13,6 @@ import {
 } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
-import { LifecycleOptions, ResourceOutcome, retrying } from './options';
 
 /** The custom resource that owns a server: recorded in the server's owner tags. */
 export interface Owner {
@@ -86,47 +85,27 @@ class Drs {
   async findExtendedFrom(props: ExtendedSourceServerInput): Promise<SourceServer | undefined> {
     const stagingAccountIDs = [props.staging.account];
     try {
-      const servers = await collectPages((nextToken) => this.call('DescribeSourceServers', () =>
-        this.client.send(new DescribeSourceServersCommand({ filters: { stagingAccountIDs }, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken }))));
+      const servers = await collectDescribePages((maxResults, nextToken) => this.call('DescribeSourceServers', () =>
+        this.client.send(new DescribeSourceServersCommand({ filters: { stagingAccountIDs }, maxResults, nextToken }))), this.log);
       return servers.find((s) => s.stagingArea?.stagingSourceServerArn === props.stagingSourceServerArn);
     } catch (err) {
       throw drsFailure(err, this.ctx('DescribeSourceServers', { stagingSourceServerArn: props.stagingSourceServerArn }));
     }
   }
 
-  /**
-   * Disconnects (unless already disconnected) and deletes a server. Gone at any step counts as
-   * done. A recovery instance blocks both, so it is reported before trying.
-   */
+  /** Disconnects when needed and deletes a server (see removal.ts). */
   async remove(server: SourceServer): Promise<void> {
-    const sourceServerId = server.sourceServerID!;
-    if (server.recoveryInstanceId) {
-      throw new HandlerError(
-        `server ${sourceServerId} in account ${this.options.account} region ${this.options.region} has recovery instance ${server.recoveryInstanceId}: ` +
-        'terminate it (TerminateRecoveryInstances) or disconnect it, then retry the delete, or set removalPolicy RETAIN');
-    }
-    if (server.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
-      const gone = await this.tolerateNotFound('DisconnectSourceServer', sourceServerId, () =>
-        this.client.send(new DisconnectSourceServerCommand({ sourceServerID: sourceServerId })));
-      if (gone) return;
-    }
-    await this.tolerateNotFound('DeleteSourceServer', sourceServerId, () =>
-      this.client.send(new DeleteSourceServerCommand({ sourceServerID: sourceServerId })));
-    this.log('deleted source server', { sourceServerId });
-  }
-
-  /** Returns true when the server turned out to be gone. */
-  private async tolerateNotFound(operation: string, sourceServerId: string, fn: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.call(operation, fn);
-      return false;
-    } catch (err) {
-      if (isNotFound(err)) {
-        this.log('source server already gone', { operation, sourceServerId });
-        return true;
-      }
-      throw drsFailure(err, this.ctx(operation, { sourceServerId }));
-    }
+    const { account, region } = this.options;
+    const result = await removeSourceServer(server, {
+      client: this.client,
+      call: (operation, fn) => this.call(operation, fn),
+      failure: (operation, sourceServerId, err) => drsFailure(err, this.ctx(operation, { sourceServerId })),
+      recoveryInstance: (sourceServerId, recoveryInstanceId) => new HandlerError(
+        `server ${sourceServerId} in account ${account} region ${region} has recovery instance ${recoveryInstanceId}: ` +
+        'terminate it (TerminateRecoveryInstances) or disconnect it, then retry the delete, or set removalPolicy RETAIN'),
+      log: this.log,
+    });
+    if (result === 'deleted') this.log('deleted source server', { sourceServerId: server.sourceServerID });
   }
 }
 

@@ -9,7 +9,6 @@
  * harmless.
  */
 import {
-  Limits,
   OwnerTags,
   RECONCILE_REQUEST_TYPE,
   STAGING_ACCOUNT_EXTENSION_ID_PREFIX,
@@ -19,14 +18,13 @@ import {
   validateAccountId,
 } from '../../contract';
 import type { HandlerDeps, LambdaContextLike } from '../dispatch';
-import { drsFailure, errorName, explainDrsError, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
+import { collectDescribePages } from '../drs/describe-pages';
+import { drsFailure, errorName, explainDrsError, HandlerError, isDefaultEbsKeyError } from '../drs/errors';
 import { collectPages } from '../drs/paginate';
 import { isRetryable, RetriesExhaustedError } from '../drs/retry';
 import {
   CreateExtendedSourceServerCommand,
-  DeleteSourceServerCommand,
   DescribeSourceServersCommand,
-  DisconnectSourceServerCommand,
   DrsClient,
   ListExtensibleSourceServersCommand,
   SourceServer,
@@ -42,6 +40,7 @@ import { evaluateSelector, Verdict } from '../selector';
 import { parseStagingAccountExtensionProperties, StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { isOwnedBy, Owner, ownerTags } from './extended-source-server';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import { RemovalMemo, removeSourceServer } from './removal';
 
 /** Knobs with production defaults; tests make them small. */
 export interface ReconcileSettings {
@@ -135,6 +134,8 @@ class Session {
   readonly settings: Required<ReconcileSettings>;
   /** Epoch ms after which no new work starts in this invocation. */
   readonly workDeadline: number;
+  /** What removals learned from DRS in this invocation (see removal.ts). */
+  readonly removals: RemovalMemo = { disconnectFirst: false };
   private readonly callOptions: LifecycleOptions;
 
   constructor(
@@ -181,10 +182,8 @@ class Session {
   /** Every server in this account extended from the staging account (all pages). */
   async describeExtended(): Promise<SourceServer[]> {
     try {
-      return await collectPages((nextToken) => this.read('DescribeSourceServers', () => this.client.send(
-        new DescribeSourceServersCommand({
-          filters: { stagingAccountIDs: [this.stagingAccountId] }, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken,
-        }))));
+      return await collectDescribePages((maxResults, nextToken) => this.read('DescribeSourceServers', () => this.client.send(
+        new DescribeSourceServersCommand({ filters: { stagingAccountIDs: [this.stagingAccountId] }, maxResults, nextToken }))), this.log);
     } catch (err) {
       if (err instanceof OutOfTime) throw err;
       throw drsFailure(err, { operation: 'DescribeSourceServers', account: this.options.account, region: this.options.region });
@@ -251,33 +250,20 @@ function errorExamples(servers: readonly SourceServer[], limit: number): Failure
   }));
 }
 
-/**
- * Disconnects (unless already disconnected) and deletes an owned server. Gone counts as done; a
- * recovery instance blocks both, so it is reported without trying.
- */
+/** Disconnects when needed and deletes an owned server (see removal.ts); per-server errors become HandlerErrors. */
 async function removeServer(session: Session, server: SourceServer): Promise<void> {
-  const sourceServerID = server.sourceServerID!;
-  if (server.recoveryInstanceId) {
-    throw new HandlerError(`it has recovery instance ${server.recoveryInstanceId}: terminate it (TerminateRecoveryInstances), then deploy again`);
-  }
   const { account, region } = session.options;
-  const ctx = (operation: string) => ({ operation, account, region, sourceServerId: sourceServerID });
-  if (server.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
-    try {
-      await session.call('DisconnectSourceServer', () => session.client.send(new DisconnectSourceServerCommand({ sourceServerID })));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      if (classify(err) === 'server') throw new HandlerError(explainDrsError(err, ctx('DisconnectSourceServer')), undefined, { cause: err });
-      throw err;
-    }
-  }
-  try {
-    await session.call('DeleteSourceServer', () => session.client.send(new DeleteSourceServerCommand({ sourceServerID })));
-  } catch (err) {
-    if (isNotFound(err)) return;
-    if (classify(err) === 'server') throw new HandlerError(explainDrsError(err, ctx('DeleteSourceServer')), undefined, { cause: err });
-    throw err;
-  }
+  await removeSourceServer(server, {
+    client: session.client,
+    call: (operation, fn) => session.call(operation, fn),
+    failure: (operation, sourceServerId, err) => (classify(err) === 'server'
+      ? new HandlerError(explainDrsError(err, { operation, account, region, sourceServerId }), undefined, { cause: err })
+      : err),
+    recoveryInstance: (_id, recoveryInstanceId) =>
+      new HandlerError(`it has recovery instance ${recoveryInstanceId}: terminate it (TerminateRecoveryInstances), then deploy again`),
+    log: session.log,
+    learned: session.removals,
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isRetryable, RetriesExhaustedError, retryAfterMs, retryOptionsFromEnv, withRetry } from '../../../src/handlers/drs/retry';
+import { isRetryable, RetriesExhaustedError, retryAfterMs, withRetry } from '../../../src/handlers/drs/retry';
 import { errors, FakeClock } from '../fixtures';
 
 function failing(...failures: unknown[]): { fn: () => Promise<string>; calls: () => number } {
@@ -112,13 +112,5 @@ describe('withRetry', () => {
       sleep: clock.sleep, now: clock.now, onRetry: ({ attempt, delayMs, error }) => seen.push([attempt, delayMs, (error as Error).name]),
     });
     expect(seen).toEqual([[1, 1000, 'ThrottlingException']]);
-  });
-});
-
-describe('retryOptionsFromEnv', () => {
-  test('DRS_RETRY_BASE_DELAY_MS overrides the base delay; junk is ignored', () => {
-    expect(retryOptionsFromEnv({ DRS_RETRY_BASE_DELAY_MS: '5' }, { maxAttempts: 4 })).toEqual({ maxAttempts: 4, baseDelayMs: 5 });
-    expect(retryOptionsFromEnv({ DRS_RETRY_BASE_DELAY_MS: 'fast' }, { maxAttempts: 4 })).toEqual({ maxAttempts: 4 });
-    expect(retryOptionsFromEnv({}, {})).toEqual({});
   });
 });

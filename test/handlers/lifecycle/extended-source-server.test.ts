@@ -232,7 +232,7 @@ describe('create', () => {
     expect(logs.find((l) => l.message === 'retrying DRS call')).toMatchObject({ error: 'Error', code: 'ECONNRESET', detail: 'socket hang up' });
   });
 
-  test('EXTENSION_ERROR: disconnects and deletes the new server, FAILED with the service\'s errorMessage', async () => {
+  test('EXTENSION_ERROR: deletes the new server (no disconnect), FAILED with the service\'s errorMessage', async () => {
     lookupFor([]);
     drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer({ status: 'NOT_EXTENDED' }) });
     const broken = extendedServer({ status: 'EXTENSION_ERROR' });
@@ -245,9 +245,9 @@ describe('create', () => {
     expect(err.message).toContain(`extending ${STAGING_ARN} into account ${TARGET} region ${REGION} as ${SERVER_ID} failed: Cannot assume DRSStagingAccountRole_222222222222`);
     expect(err.message).toContain(`The new server ${SERVER_ID} was deleted again`);
     expect(err.physicalResourceId).toBeUndefined();
-    expect(drs.commandCalls(DisconnectSourceServerCommand)[0].args[0].input).toEqual({ sourceServerID: SERVER_ID });
+    expect(drs.commandCalls(DisconnectSourceServerCommand)).toHaveLength(0);
     expect(drs.commandCalls(DeleteSourceServerCommand)[0].args[0].input).toEqual({ sourceServerID: SERVER_ID });
-    expect(calls().slice(-2)).toEqual(['DisconnectSourceServerCommand', 'DeleteSourceServerCommand']);
+    expect(calls().slice(-1)).toEqual(['DeleteSourceServerCommand']);
   });
 
   test('timeout: stops polling at the deadline, deletes the new server, FAILED saying so', async () => {
@@ -270,11 +270,11 @@ describe('create', () => {
     lookupFor([]);
     drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer({ status: 'EXTENSION_ERROR' }) });
     describeById(SERVER_ID).resolves({ items: [extendedServer({ status: 'EXTENSION_ERROR' })] });
-    drs.on(DisconnectSourceServerCommand).rejects(errors.named('AccessDeniedException'));
+    drs.on(DeleteSourceServerCommand).rejects(errors.named('AccessDeniedException'));
     const err = await failure(createExtendedSourceServer(client, { owner: OWNER, props: input() }, options()));
     expect(err.physicalResourceId).toBe(SERVER_ID);
     expect(err.message).toContain(`Deleting the new server ${SERVER_ID} also failed`);
-    expect(err.message).toContain('the handler role lacks drs:DisconnectSourceServer');
+    expect(err.message).toContain('the handler role lacks drs:DeleteSourceServer');
   });
 });
 
@@ -376,7 +376,7 @@ describe('delete', () => {
     drs.on(DisconnectSourceServerCommand).resolves({});
     drs.on(DeleteSourceServerCommand).resolves({});
     await deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: 'failed-create:abc', props: input() }, options());
-    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DisconnectSourceServerCommand', 'DeleteSourceServerCommand']);
+    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DeleteSourceServerCommand']);
     expect(drs.commandCalls(DeleteSourceServerCommand)[0].args[0].input).toEqual({ sourceServerID: SERVER_ID });
   });
 
@@ -421,13 +421,23 @@ describe('delete', () => {
     expect(calls()).toEqual(['DescribeSourceServersCommand']);
   });
 
-  test('normal: disconnects, then deletes', async () => {
+  test('deletes without disconnecting when DRS allows it (the user guide\'s reading)', async () => {
     describeById(SERVER_ID).resolves({ items: [extendedServer()] });
-    drs.on(DisconnectSourceServerCommand).resolves({});
     drs.on(DeleteSourceServerCommand).resolves({});
     await deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options());
-    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DisconnectSourceServerCommand', 'DeleteSourceServerCommand']);
+    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DeleteSourceServerCommand']);
     expect(drs.commandCalls(DeleteSourceServerCommand)[0].args[0].input).toEqual({ sourceServerID: SERVER_ID });
+  });
+
+  test.each([
+    ['ConflictException', errors.conflict('Source server must be disconnected before it is deleted')],
+    ['ValidationException mentioning disconnect', errors.validation('The Source Server must be disconnected first')],
+  ])('DRS requires a disconnect (the API reference\'s reading, %s): disconnects, then deletes again', async (_label, refusal) => {
+    describeById(SERVER_ID).resolves({ items: [extendedServer()] });
+    drs.on(DeleteSourceServerCommand).rejectsOnce(refusal).resolves({});
+    drs.on(DisconnectSourceServerCommand).resolves({});
+    await deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options());
+    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DeleteSourceServerCommand', 'DisconnectSourceServerCommand', 'DeleteSourceServerCommand']);
   });
 
   test('already disconnected: deletes without disconnecting', async () => {
@@ -437,27 +447,52 @@ describe('delete', () => {
     expect(calls()).toEqual(['DescribeSourceServersCommand', 'DeleteSourceServerCommand']);
   });
 
-  test('ResourceNotFound on disconnect: success without deleting', async () => {
+  test('already disconnected and the delete is refused: FAILED, no disconnect (it cannot help)', async () => {
+    describeById(SERVER_ID).resolves({ items: [extendedServer({ dataReplicationInfo: { dataReplicationState: 'DISCONNECTED' } })] });
+    drs.on(DeleteSourceServerCommand).rejects(errors.conflict('a job is running'));
+    const err = await failure(deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options()));
+    expect(err.message).toContain(`source server ${SERVER_ID} in account ${TARGET} region ${REGION} cannot be removed now`);
+    expect(drs.commandCalls(DisconnectSourceServerCommand)).toHaveLength(0);
+  });
+
+  test('a delete refused for a recovery instance that appeared: FAILED, no disconnect', async () => {
     describeById(SERVER_ID).resolves({ items: [extendedServer()] });
+    drs.on(DeleteSourceServerCommand).rejects(errors.conflict('Source server has recovery instance i-0123456789abcdef0'));
+    const err = await failure(deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options()));
+    expect(err.message).toContain('cannot be removed now');
+    expect(drs.commandCalls(DisconnectSourceServerCommand)).toHaveLength(0);
+  });
+
+  test('other errors on the delete: FAILED, no disconnect', async () => {
+    describeById(SERVER_ID).resolves({ items: [extendedServer()] });
+    drs.on(DeleteSourceServerCommand).rejects(errors.validation('something else'));
+    await failure(deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options()));
+    expect(drs.commandCalls(DisconnectSourceServerCommand)).toHaveLength(0);
+  });
+
+  test('ResourceNotFound on the disconnect DRS asked for: success without deleting again', async () => {
+    describeById(SERVER_ID).resolves({ items: [extendedServer()] });
+    drs.on(DeleteSourceServerCommand).rejects(errors.conflict('must be disconnected'));
     drs.on(DisconnectSourceServerCommand).rejects(errors.notFound());
     await deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options());
-    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DisconnectSourceServerCommand']);
+    expect(calls()).toEqual(['DescribeSourceServersCommand', 'DeleteSourceServerCommand', 'DisconnectSourceServerCommand']);
   });
 
   test('ResourceNotFound on delete: success', async () => {
     describeById(SERVER_ID).resolves({ items: [extendedServer()] });
-    drs.on(DisconnectSourceServerCommand).resolves({});
     drs.on(DeleteSourceServerCommand).rejects(errors.notFound());
     const outcome = await deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options());
     expect(outcome).toEqual({ physicalResourceId: SERVER_ID });
     expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(1);
+    expect(drs.commandCalls(DisconnectSourceServerCommand)).toHaveLength(0);
   });
 
   test('Conflict on disconnect (a recovery instance appeared): FAILED with what to do', async () => {
     describeById(SERVER_ID).resolves({ items: [extendedServer()] });
+    drs.on(DeleteSourceServerCommand).rejects(errors.conflict('must be disconnected'));
     drs.on(DisconnectSourceServerCommand).rejects(errors.conflict('Source server has a recovery instance'));
     const err = await failure(deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options()));
     expect(err.message).toContain(`source server ${SERVER_ID} in account ${TARGET} region ${REGION} cannot be removed now`);
-    expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(0);
+    expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(1);
   });
 });

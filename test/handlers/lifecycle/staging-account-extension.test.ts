@@ -41,6 +41,8 @@ interface StagingServer { arn: string; hostname: string; tags: Record<string, st
 class FakeDrs {
   staging: StagingServer[] = [];
   extended: SourceServer[] = [];
+  /** The API reference's reading: DeleteSourceServer refuses a server that is not disconnected. */
+  deleteRequiresDisconnect = false;
   private seq = 0;
   /** Called before each operation; may throw to inject an error. */
   before: (operation: string, input: any) => void = () => {};
@@ -110,6 +112,9 @@ class FakeDrs {
       this.before('DeleteSourceServer', input);
       const s = this.byId(input.sourceServerID);
       if (!s) throw errors.notFound();
+      if (this.deleteRequiresDisconnect && s.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
+        throw errors.conflict(`Source server ${s.sourceServerID} must be disconnected before it is deleted`);
+      }
       this.extended = this.extended.filter((x) => x !== s);
       return {};
     });
@@ -439,7 +444,11 @@ describe('update and scheduled reconcile', () => {
     for (const s of ownedServers()) expect(s.tags).toEqual({ team: 'sre', ...OWNER_TAGS });
   });
 
-  test('prune off: servers that stopped matching are kept and counted; prune on: removed (disconnect, delete)', async () => {
+  test.each([
+    ['the user guide\'s reading: deleted without a disconnect', false, 0, 1],
+    ['the API reference\'s reading: disconnected once DRS asks, then deleted', true, 1, 2],
+  ])('prune off: servers that stopped matching are kept and counted; prune on: removed (%s)', async (_reading, requiresDisconnect, disconnects, deletes) => {
+    fake.deleteRequiresDisconnect = requiresDisconnect;
     fake.addStaging(3, (n) => `web-${n}`);
     await run(event());
     fake.staging[2].hostname = 'retired-3';
@@ -453,8 +462,8 @@ describe('update and scheduled reconcile', () => {
 
     const pruned = await run(event({ RequestType: RECONCILE, PhysicalResourceId: PHYSICAL_ID, ResourceProperties: props({ ...selector, PruneNotMatching: 'true' }) }));
     expect(pruned.data).toMatchObject({ ServerCount: '2', NotMatchingCount: '0', PrunedCount: '1' });
-    expect(calls('DisconnectSourceServer')).toHaveLength(1);
-    expect(calls('DeleteSourceServer')).toHaveLength(1);
+    expect(calls('DisconnectSourceServer')).toHaveLength(disconnects);
+    expect(calls('DeleteSourceServer')).toHaveLength(deletes);
     expect(ownedServers().every((s) => s.sourceProperties?.identificationHints?.hostname?.startsWith('web-'))).toBe(true);
   });
 
@@ -494,6 +503,16 @@ describe('delete', () => {
     expect(outcome).toEqual({ physicalResourceId: PHYSICAL_ID });
     expect(fake.extended.map((s) => s.sourceServerID).sort()).toEqual([otherLogical.sourceServerID, otherStack.sourceServerID].sort());
     expect(calls('DeleteSourceServer')).toHaveLength(5);
+    expect(calls('DisconnectSourceServer')).toHaveLength(0);
+  });
+
+  test('when DRS requires a disconnect, each server is disconnected after its delete is refused, then deleted', async () => {
+    fake.deleteRequiresDisconnect = true;
+    fake.addStaging(3).forEach((s) => fake.extend(s, OWNER_TAGS));
+    await run(event({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_ID }));
+    expect(fake.extended).toEqual([]);
+    expect(calls('DisconnectSourceServer')).toHaveLength(3);
+    expect(calls('DeleteSourceServer')).toHaveLength(6);
   });
 
   test('after a failed create (no physical id of ours) the staging account comes from the properties', async () => {
@@ -580,7 +599,7 @@ describe('through dispatch', () => {
 
     fake.before = (op) => { if (op === 'ListExtensibleSourceServers') throw errors.named('AccessDeniedException'); };
     const failed = await runHandler(reconcile, { invokedFunctionArn: FUNCTION_ARN }, handlerDeps({ write: (l) => lines.push(l) }));
-    expect(failed.status).toBe('FAILED');
+    expect(failed?.status).toBe('FAILED');
     expect(put).toEqual([]);
     expect(lines.map((l) => JSON.parse(l)).find((l) => l.message === 'failed')).toMatchObject({ requestType: 'Reconcile' });
   });

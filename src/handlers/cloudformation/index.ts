@@ -1,0 +1,3 @@
+export * from './client';
+export * from './stack-resources';
+export { CloudFormationClient } from './sdk';

@@ -1,0 +1,22 @@
+/**
+ * Robustness of the deployed asset against the local DRS: a DescribeSourceServers page size DRS
+ * refuses, AccessDenied while a new staging role propagates.
+ */
+import { callsByOperation, startWorld, World } from './harness';
+
+jest.setTimeout(180_000);
+
+let world: World;
+afterEach(async () => world?.stop());
+
+test('DescribeSourceServers refusing maxResults 1000: the handler falls back to smaller pages, deploy and destroy succeed', async () => {
+  world = await startWorld({ rules: { describeMaxResults: 100 } });
+  expect((await world.driver.deploy(world.staging)).status).toBe('CREATE_COMPLETE');
+  expect((await world.driver.deploy(world.target)).status).toBe('CREATE_COMPLETE');
+  expect(world.drs.inventory(world.target.account, world.region).length).toBeGreaterThan(0);
+  const refused = world.drs.calls.filter((c) => c.operation === 'DescribeSourceServers' && c.account === world.target.account && c.status === 400);
+  expect(refused.length).toBeGreaterThan(0);
+  expect((await world.driver.destroy('TargetStack')).status).toBe('DELETE_COMPLETE');
+  expect(world.drs.inventory(world.target.account, world.region)).toEqual([]);
+  expect(callsByOperation(world.drs, world.target.account).DescribeSourceServers).toBeGreaterThan(0);
+});
