@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as fc from 'fast-check';
 import { Change, Fault, historyArbitrary, History, Step } from './generator';
+import { knownDefect } from './known-defects';
 import { fixtures, runHistory, Violation } from './runner';
 
 function arg(name: string): string | undefined {
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const fx = fixtures();
   const setupMs = Date.now() - started;
-  const kinds = new Map<string, { count: number; firstRun: number }>();
+  const kinds = new Map<string, { count: number; firstRun: number; known?: string }>();
   let histories = 0;
   let steps = 0;
   const runStarted = Date.now();
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
       const key = signature(v);
       const kind = kinds.get(key);
       if (kind) kind.count++;
-      else kinds.set(key, { count: 1, firstRun: index });
+      else kinds.set(key, { count: 1, firstRun: index, known: knownDefect(v, result.steps)?.name });
     }
     if (histories % 500 === 0) process.stderr.write(`${histories} histories, ${steps} steps, ${((Date.now() - runStarted) / 1000).toFixed(0)} s, ${kinds.size} kinds of violation\n`);
     return true;
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
         shrunk = { reading: check.counterexample[0].reading, steps: r.steps, violations: r.violations };
       }
     }
-    (report.violations as unknown[]).push({ kind: key, histories: kind.count, firstRun: kind.firstRun, shrunk });
+    (report.violations as unknown[]).push({ kind: key, knownDefect: kind.known ?? null, histories: kind.count, firstRun: kind.firstRun, shrunk });
     process.stderr.write(`shrunk: ${key}\n`);
   }
   const text = JSON.stringify(report, null, 1);

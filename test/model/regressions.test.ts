@@ -101,6 +101,19 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Defect 3 (ownership across rollbacks; issue9-handler): an update changes SrvA's staging ARN
+  // and fails (the staging trust is gone); the rollback's Update back to the old ARN is read as
+  // another ARN change, adopts the resource's own server and waits for EXTENDED, which never
+  // comes (its staging server was removed): UPDATE_ROLLBACK_FAILED.
+  it.failing('rolling back a staging ARN change while the old staging server is unreadable', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'trustRevoked', staging: 'S1' },
+      { kind: 'stagingServerRemoved', server: 'S1:0' },
+      { kind: 'deploy', stack: 'B', spec: spec(3, [server('SrvA', 'S1:1')]), fault: { kind: 'none' } },
+    ]);
+  });
+
   // Unassigned (adoption; issue9-handler's area): a server kept by removal policy RETAIN still
   // carries the resource's owner tags; declaring the same resource again adopts it, but with
   // the tags it had, not the ones the template now declares.
