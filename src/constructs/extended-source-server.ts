@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import {
   ExtendedSourceServerAttributes as Attr,
   ExtendedSourceServerResourceProperties,
-  OWNER_TAG_KEYS,
   OwnerTags,
+  RESERVED_TAG_KEYS,
   ResourceTypes,
 } from '../contract';
 import { grantOnSourceServers } from './drs-actions';
@@ -14,6 +14,7 @@ import { acknowledgeFinding } from './nag';
 import {
   checkAccountId,
   checkRemovalPolicy,
+  checkSingleClaimant,
   checkSourceServerId,
   checkStagingArnAgainstStack,
   checkStagingSourceServerArn,
@@ -238,6 +239,7 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
       ...checkUserTags('tags', props.tags),
       ...checkRemovalPolicy('removalPolicy', props.removalPolicy),
     ]);
+    throwIfProblems('ExtendedSourceServer', this, checkSingleClaimant(this, 'ExtendedSourceServer', field, props.stagingSourceServerArn));
 
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.EXTENDED_SOURCE_SERVER);
@@ -289,7 +291,7 @@ function startRecoveryGrant(grantee: iam.IGrantable, resourceArns: string[], con
       grantee: target,
       actions: ['drs:TagResource'],
       resourceArns,
-      conditions: { ...conditions, 'ForAllValues:StringNotEquals': { 'aws:TagKeys': [...OWNER_TAG_KEYS] } },
+      conditions: { ...conditions, 'ForAllValues:StringNotEquals': { 'aws:TagKeys': [...RESERVED_TAG_KEYS] } },
     }))
     .combine(iam.Grant.addToPrincipal({ grantee: target, actions: RECOVERY_READ_ACTIONS, resourceArns: ['*'] }));
 }

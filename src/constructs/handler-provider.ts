@@ -112,6 +112,9 @@ const ownedByThisStack = { StringEquals: { [`aws:ResourceTag/${STACK_OWNER_TAG}`
 
 const ownerTagKeysInRequest = { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [...OWNER_TAG_KEYS] } };
 
+/** The tags a handover within the stack rewrites (docs/ownership.md); the stack id is never one of them. */
+const handoverTagKeysInRequest = { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [OwnerTags.LOGICAL_ID, OwnerTags.PREVIOUS_LOGICAL_ID] } };
+
 /**
  * Both owner tags in the request, the stack's with this stack's id. aws:TagKeys cannot say "contains
  * all of", so each key is required through its aws:RequestTag key (the logical id is not pinned: one
@@ -174,15 +177,27 @@ const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
       conditions: ownedByThisStack,
     }),
     new iam.PolicyStatement({
-      sid: 'KeepOwnerTagsFromCreate',
-      // Owner tags are written only by CreateExtendedSourceServer: never re-tagged afterwards,
-      // so the handler cannot take over a server it did not create.
+      sid: 'KeepStackIdFromCreate',
+      // The stack-id tag is written only by CreateExtendedSourceServer: never re-tagged
+      // afterwards, so no server changes stacks and no server is claimed that the stack did not create.
       effect: iam.Effect.DENY,
       actions: ['drs:TagResource'],
       resources: ['*'],
       conditions: {
-        ...ownerTagKeysInRequest,
-        StringNotEquals: { 'drs:CreateAction': 'CreateExtendedSourceServer' },
+        'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_OWNER_TAG] },
+        'StringNotEquals': { 'drs:CreateAction': 'CreateExtendedSourceServer' },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'HandOverOnlyWithinThisStack',
+      // The logical-id and previous-logical-id tags move a server between resources of this
+      // stack (renames, moves, rollbacks): only on servers already tagged with this stack's id.
+      effect: iam.Effect.DENY,
+      actions: ['drs:TagResource', 'drs:UntagResource'],
+      resources: ['*'],
+      conditions: {
+        ...handoverTagKeysInRequest,
+        StringNotEquals: { [`aws:ResourceTag/${STACK_OWNER_TAG}`]: Aws.STACK_ID, 'drs:CreateAction': 'CreateExtendedSourceServer' },
       },
     }),
     new iam.PolicyStatement({

@@ -14,7 +14,7 @@ import {
 import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
 import { ServerSelector } from './server-selector';
-import { checkAccountId, checkRemovalPolicy, checkUserTags, throwIfProblems } from './validation';
+import { checkAccountId, checkRemovalPolicy, checkSingleClaimant, checkUserTags, throwIfProblems } from './validation';
 
 /**
  * Properties for a `StagingAccountExtension`.
@@ -232,6 +232,8 @@ export class StagingAccountExtension extends Resource {
       ...checkUserTags('tags', props.tags),
       ...checkRemovalPolicy('removalPolicy', props.removalPolicy),
     ]);
+    throwIfProblems('StagingAccountExtension', this,
+      checkSingleClaimant(this, 'StagingAccountExtension', 'stagingAccountId', props.stagingAccountId));
 
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.STAGING_ACCOUNT_EXTENSION);

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import {
   parseSourceServerArn,
@@ -109,4 +109,30 @@ export function checkStagingArnAgainstStack(field: string, arn: string, stack: {
 /** The staging account id in an ARN, when the ARN is known and well-formed. */
 export function stagingAccountOf(arn: string): string | undefined {
   return known(arn) ? parseSourceServerArn(arn)?.account : undefined;
+}
+
+/** Per stack: what each staging server or staging account is claimed by (construct paths). */
+const claimants = new WeakMap<Stack, Map<string, string>>();
+
+/**
+ * One claimant per stack of a staging server (`ExtendedSourceServer`) or of a staging account
+ * (`StagingAccountExtension`): two would take the same servers from each other (docs/ownership.md).
+ * `key` is undefined when the value is a token (only known at deploy time). Registers `scope`
+ * when it is the first.
+ */
+export function checkSingleClaimant(scope: IConstruct, kind: string, field: string, key: string | undefined): string[] {
+  if (key === undefined || Token.isUnresolved(key)) return [];
+  const stack = Stack.of(scope);
+  let seen = claimants.get(stack);
+  if (!seen) {
+    seen = new Map();
+    claimants.set(stack, seen);
+  }
+  const first = seen.get(`${kind}\0${key}`);
+  if (first !== undefined && first !== scope.node.path) {
+    return [`${field} '${key}' is already declared by ${kind} ${first} in this stack; declare it once per stack ` +
+      '(to rename or move it, change that construct\'s id or place instead of adding another)'];
+  }
+  seen.set(`${kind}\0${key}`, scope.node.path);
+  return [];
 }

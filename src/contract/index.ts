@@ -22,9 +22,19 @@ export const OwnerTags = {
   STACK_ID: 'cdk-drs-multi-account:stack-id',
   /** Value: the logical id of the custom resource within that stack. */
   LOGICAL_ID: 'cdk-drs-multi-account:logical-id',
+  /**
+   * Value: the logical id of the resource of the same stack that held the server before a
+   * handover (a rename or move within the stack) that is not confirmed yet. Present only
+   * while the update that made the handover is in progress (docs/ownership.md).
+   */
+  PREVIOUS_LOGICAL_ID: 'cdk-drs-multi-account:previous-logical-id',
 } as const;
 
+/** The two tags every owned server carries. */
 export const OWNER_TAG_KEYS: readonly string[] = [OwnerTags.STACK_ID, OwnerTags.LOGICAL_ID];
+
+/** Every tag key the library writes: user tags may not use them, runbook grants may not touch them. */
+export const RESERVED_TAG_KEYS: readonly string[] = [...OWNER_TAG_KEYS, OwnerTags.PREVIOUS_LOGICAL_ID];
 
 /** Properties of `Custom::DrsExtendedSourceServer` as CloudFormation passes them (all strings). */
 export interface ExtendedSourceServerResourceProperties {
@@ -132,7 +142,7 @@ export function validateUserTags(field: string, tags: Record<string, string>): s
     if (key.toLowerCase().startsWith(Limits.RESERVED_TAG_PREFIX)) {
       problems.push(`${field} key '${key}' uses the reserved prefix '${Limits.RESERVED_TAG_PREFIX}'; choose another key`);
     }
-    if (OWNER_TAG_KEYS.includes(key)) {
+    if (RESERVED_TAG_KEYS.includes(key)) {
       problems.push(`${field} key '${key}' is set by cdk-drs-multi-account to record ownership; remove it`);
     }
     if (typeof value !== 'string' || value.length > Limits.MAX_TAG_VALUE_LENGTH) {

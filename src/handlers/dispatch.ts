@@ -11,6 +11,7 @@ import {
   updateExtendedSourceServer,
 } from './lifecycle/extended-source-server';
 import { LifecycleOptions, ResourceOutcome } from './lifecycle/options';
+import { NothingCreatedError, StackResources, stackResourcesFrom, StackView } from './lifecycle/ownership';
 import { deleteServiceInitialization, initializeService } from './lifecycle/service-initialization';
 import { isContinued, isReconcileRequest, stagingAccountExtension } from './lifecycle/staging-account-extension';
 import { jsonLogger, Logger } from './log';
@@ -53,9 +54,17 @@ export interface HandlerDeps {
    */
   readonly put?: PutFunction;
   readonly timing?: HandlerTiming;
+  /** Reads the resources of the handler's own stack (ownership across renames). @default unknown */
+  readonly stackResources?: StackResources;
 }
 
 export { FAILED_CREATE_PREFIX } from './response';
+/**
+ * Prefix of the physical id of a Create that failed before anything could exist (invalid
+ * properties, DRS not initialized, access denied before or on the create, a refused claim): its
+ * Delete succeeds without any call, so a rollback cannot wedge on the error that failed the Create.
+ */
+export const FAILED_CREATE_NOTHING_PREFIX = `${FAILED_CREATE_PREFIX}none:`;
 
 const DEFAULT_POLL_INTERVAL_MS = 10_000;
 /** Lambda's maximum, for contexts without getRemainingTimeInMillis (local runs). */
@@ -133,9 +142,10 @@ function ownerOf(event: CloudFormationEvent): Owner {
 async function extendedSourceServer(event: CloudFormationEvent, deps: HandlerDeps, options: LifecycleOptions): Promise<ResourceOutcome> {
   const owner = ownerOf(event);
   const physicalResourceId = event.PhysicalResourceId ?? '';
+  const stack = new StackView(stackResourcesFrom(deps), event.StackId, options.log);
   switch (event.RequestType) {
     case 'Create':
-      return createExtendedSourceServer(deps.client, { owner, props: parseExtendedSourceServerProperties(event.ResourceProperties) }, options);
+      return createExtendedSourceServer(deps.client, { owner, stack, props: parseExtendedSourceServerProperties(event.ResourceProperties) }, options);
     case 'Update': {
       const props = parseExtendedSourceServerProperties(event.ResourceProperties);
       let oldProps;
@@ -144,10 +154,10 @@ async function extendedSourceServer(event: CloudFormationEvent, deps: HandlerDep
       } catch (err) {
         options.log?.('old properties do not parse; comparing with the server instead', { error: (err as Error).message });
       }
-      return updateExtendedSourceServer(deps.client, { owner, props, oldProps, physicalResourceId }, options);
+      return updateExtendedSourceServer(deps.client, { owner, stack, props, oldProps, physicalResourceId }, options);
     }
     case 'Delete':
-      return deleteExtendedSourceServer(deps.client, { owner, physicalResourceId, props: tryParse(event.ResourceProperties) }, options);
+      return deleteExtendedSourceServer(deps.client, { owner, stack, physicalResourceId, props: tryParse(event.ResourceProperties) }, options);
   }
 }
 
@@ -189,6 +199,10 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
   const fallbackId = fallbackPhysicalId(event);
   log('request received', { physicalResourceId: event.PhysicalResourceId ?? null, properties: event.ResourceProperties });
 
+  if (event.RequestType === 'Delete' && fallbackId.startsWith(FAILED_CREATE_NOTHING_PREFIX)) {
+    log('nothing to delete: the create failed before anything could exist', { physicalResourceId: fallbackId });
+    return { status: 'SUCCESS', physicalResourceId: fallbackId };
+  }
   const lifecycle = LIFECYCLES[event.ResourceType];
   if (!lifecycle) {
     if (event.RequestType === 'Delete' && fallbackId.startsWith(FAILED_CREATE_PREFIX)) {
@@ -207,9 +221,12 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
     return { status: 'SUCCESS', physicalResourceId: outcome.physicalResourceId, data: outcome.data };
   } catch (err) {
     const reason = failureMessage(err);
-    const physicalResourceId = event.RequestType === 'Create' && err instanceof HandlerError && err.physicalResourceId
-      ? err.physicalResourceId
-      : fallbackId;
+    const nothing = err instanceof NothingCreatedError || err instanceof PropertyError;
+    const physicalResourceId = event.RequestType !== 'Create'
+      ? fallbackId
+      : err instanceof HandlerError && err.physicalResourceId
+        ? err.physicalResourceId
+        : nothing ? `${FAILED_CREATE_NOTHING_PREFIX}${event.RequestId}` : fallbackId;
     log('failed', { reason, physicalResourceId, error: (err as Error)?.name });
     return { status: 'FAILED', physicalResourceId, reason };
   }

@@ -58,6 +58,20 @@ describe('ExtendedSourceServer', () => {
     ]);
   });
 
+  test('one staging server, one ExtendedSourceServer per stack: a second fails at synth naming both paths', () => {
+    const stack = targetStack();
+    new ExtendedSourceServer(stack, 'Web1', { stagingSourceServerArn: STAGING_ARN });
+    expect(() => new ExtendedSourceServer(stack, 'Web1Again', { stagingSourceServerArn: STAGING_ARN }))
+      .toThrow(`ExtendedSourceServer Target/Web1Again: stagingSourceServerArn '${STAGING_ARN}' is already declared by ExtendedSourceServer Target/Web1 in this stack`);
+    // Another staging server, another stack, or an ARN only known at deploy time: allowed.
+    new ExtendedSourceServer(stack, 'Web2', { stagingSourceServerArn: STAGING_ARN.replace('s-1234567890abcdef0', 's-1234567890abcdef1') });
+    new ExtendedSourceServer(targetStack(), 'Web1', { stagingSourceServerArn: STAGING_ARN });
+    const token = Lazy.string({ produce: () => STAGING_ARN });
+    new ExtendedSourceServer(stack, 'FromToken1', { stagingSourceServerArn: token });
+    new ExtendedSourceServer(stack, 'FromToken2', { stagingSourceServerArn: token });
+    expect(Object.keys(Template.fromStack(stack).findResources(CR_TYPE))).toHaveLength(4);
+  });
+
   test('exposes attributes from the handler and the staging account from the ARN', () => {
     const stack = targetStack();
     const server = new ExtendedSourceServer(stack, 'Server1', { stagingSourceServerArn: STAGING_ARN });

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { DrsInitialization, ExtendedSourceServer, StagingAccountExtension } from '../../src';
 import { OwnerTags } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
@@ -123,24 +124,54 @@ describe('ManageOwnedServers', () => {
   });
 });
 
-describe('KeepOwnerTagsFromCreate (deny)', () => {
-  test('owner tags cannot be written after the create: not re-pointed, not claimed, not even rewritten unchanged', () => {
-    // Re-pointing an owned server at another stack or resource.
+describe('KeepStackIdFromCreate (deny)', () => {
+  test('the stack-id tag cannot be written after the create: not re-pointed, not claimed, not even rewritten unchanged', () => {
+    // Re-pointing an owned server at another stack.
     expect(allowed('drs:TagResource', SERVER, { ...ownedBy(STACK_ID), ...requestTags({ [OwnerTags.STACK_ID]: OTHER_STACK_ID }) })).toBe(false);
-    expect(allowed('drs:TagResource', SERVER, { ...ownedBy(STACK_ID), ...requestTags({ [OwnerTags.LOGICAL_ID]: 'Server2' }) })).toBe(false);
     // Claiming a server nobody owns, or another stack's.
     expect(allowed('drs:TagResource', SERVER, requestTags(owner(STACK_ID)))).toBe(false);
     expect(allowed('drs:TagResource', SERVER, { ...ownedBy(OTHER_STACK_ID), ...requestTags(owner(STACK_ID)) })).toBe(false);
-    // Even this stack's own values, mixed with a user tag.
+    // Even this stack's own value, mixed with a user tag.
     expect(allowed('drs:TagResource', SERVER, { ...ownedBy(STACK_ID), ...requestTags({ ...owner(STACK_ID), Tier: 'web' }) })).toBe(false);
   });
 });
 
+describe('HandOverOnlyWithinThisStack (deny)', () => {
+  const handover = { [OwnerTags.LOGICAL_ID]: 'Server2', [OwnerTags.PREVIOUS_LOGICAL_ID]: 'Server1' };
+  test('a server of this stack moves between its resources: take over, hand back, confirm', () => {
+    expect(allowed('drs:TagResource', SERVER, { ...ownedBy(STACK_ID), ...requestTags({ ...handover, Tier: 'web' }) })).toBe(true);
+    expect(allowed('drs:TagResource', SERVER, { ...ownedBy(STACK_ID), ...requestTags({ [OwnerTags.LOGICAL_ID]: 'Server1' }) })).toBe(true);
+    expect(allowed('drs:UntagResource', SERVER, { ...ownedBy(STACK_ID), 'aws:TagKeys': [OwnerTags.PREVIOUS_LOGICAL_ID] })).toBe(true);
+  });
+
+  test('never on a server of another stack or of none, and never as part of another creating operation', () => {
+    for (const resource of [ownedBy(OTHER_STACK_ID), {}]) {
+      expect(allowed('drs:TagResource', SERVER, { ...resource, ...requestTags(handover) })).toBe(false);
+      expect(allowed('drs:TagResource', SERVER, { ...resource, ...requestTags({ [OwnerTags.LOGICAL_ID]: 'Server1' }) })).toBe(false);
+      expect(allowed('drs:UntagResource', SERVER, { ...resource, 'aws:TagKeys': [OwnerTags.PREVIOUS_LOGICAL_ID] })).toBe(false);
+    }
+    expect(allowed('drs:TagResource', SERVER, { ...requestTags(handover), 'drs:CreateAction': 'StartRecovery' })).toBe(false);
+  });
+
+  test('the deny itself refuses, whatever else the role is given: a role with drs:* on everything', () => {
+    const stack = new Stack(new App(), 'Target', { env: { account: ACCOUNT, region: REGION } });
+    new ExtendedSourceServer(stack, 'Server1', { stagingSourceServerArn: `arn:aws:drs:${REGION}:111111111111:source-server/s-1234567890abcdef0` });
+    const role = stack.node.findChild('CdkDrsMultiAccountHandler').node.findChild('Role') as iam.Role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['drs:*'], resources: ['*'] }));
+    const wide = handlerAuthorizer(Template.fromStack(stack).toJSON() as CfnTemplate);
+    expect(allowed('drs:TagResource', SERVER, { ...ownedBy(OTHER_STACK_ID), ...requestTags(handover) }, wide)).toBe(false);
+    expect(allowed('drs:TagResource', SERVER, requestTags({ [OwnerTags.LOGICAL_ID]: 'Server1' }), wide)).toBe(false);
+    expect(allowed('drs:TagResource', SERVER, { ...ownedBy(STACK_ID), ...requestTags({ [OwnerTags.STACK_ID]: OTHER_STACK_ID }) }, wide)).toBe(false);
+    expect(allowed('drs:TagResource', SERVER, { ...ownedBy(STACK_ID), ...requestTags(handover) }, wide)).toBe(true);
+  });
+});
+
 describe('NeverRemoveOwnerTags (deny)', () => {
-  test('owner tags cannot be removed, alone or among user tags', () => {
+  test('owner tags cannot be removed, alone or among user tags (previous-logical-id can: it ends a handover)', () => {
     for (const key of [OwnerTags.STACK_ID, OwnerTags.LOGICAL_ID]) {
       expect(allowed('drs:UntagResource', SERVER, { ...ownedBy(STACK_ID), 'aws:TagKeys': [key] })).toBe(false);
       expect(allowed('drs:UntagResource', SERVER, { ...ownedBy(STACK_ID), 'aws:TagKeys': ['Tier', key] })).toBe(false);
+      expect(allowed('drs:UntagResource', SERVER, { ...ownedBy(STACK_ID), 'aws:TagKeys': [OwnerTags.PREVIOUS_LOGICAL_ID, key] })).toBe(false);
     }
   });
 });

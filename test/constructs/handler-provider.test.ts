@@ -133,13 +133,23 @@ describe('DrsHandlerProvider', () => {
         Condition: { StringEquals: { 'aws:ResourceTag/cdk-drs-multi-account:stack-id': STACK_ID } },
       },
       {
-        Sid: 'KeepOwnerTagsFromCreate',
+        Sid: 'KeepStackIdFromCreate',
         Effect: 'Deny',
         Action: 'drs:TagResource',
         Resource: '*',
         Condition: {
-          'ForAnyValue:StringEquals': { 'aws:TagKeys': OWNER_KEYS },
+          'ForAnyValue:StringEquals': { 'aws:TagKeys': ['cdk-drs-multi-account:stack-id'] },
           'StringNotEquals': { 'drs:CreateAction': 'CreateExtendedSourceServer' },
+        },
+      },
+      {
+        Sid: 'HandOverOnlyWithinThisStack',
+        Effect: 'Deny',
+        Action: ['drs:TagResource', 'drs:UntagResource'],
+        Resource: '*',
+        Condition: {
+          'ForAnyValue:StringEquals': { 'aws:TagKeys': ['cdk-drs-multi-account:logical-id', 'cdk-drs-multi-account:previous-logical-id'] },
+          'StringNotEquals': { 'aws:ResourceTag/cdk-drs-multi-account:stack-id': STACK_ID, 'drs:CreateAction': 'CreateExtendedSourceServer' },
         },
       },
       {
@@ -173,7 +183,7 @@ describe('DrsHandlerProvider', () => {
     provider.addStatementsFor('Custom::DrsExtendedSourceServer');
     const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0]
       .Properties.PolicyDocument.Statement;
-    expect(statements).toHaveLength(8);
+    expect(statements).toHaveLength(9);
     expect(() => provider.addStatementsFor('Custom::Nope'))
       .toThrow("DrsHandlerProvider: no IAM statements are defined for resource type 'Custom::Nope'");
   });

@@ -113,6 +113,16 @@ describe('StagingAccountExtension', () => {
     expect(sids).toEqual(expect.arrayContaining(['ListExtensibleSourceServers', 'ExtendOnlyWithOwnerTag', 'ContinueInNewInvocation']));
   });
 
+  test('one StagingAccountExtension per staging account and stack: a second fails at synth naming both paths', () => {
+    const stack = targetStack();
+    new StagingAccountExtension(stack, 'Staging1', { stagingAccountId: STAGING });
+    expect(() => new StagingAccountExtension(stack, 'Staging1Again', { stagingAccountId: STAGING, selector: ServerSelector.hostnameMatches('db-*') }))
+      .toThrow(`StagingAccountExtension Target/Staging1Again: stagingAccountId '${STAGING}' is already declared by StagingAccountExtension Target/Staging1 in this stack`);
+    // A per-server declaration of the same account may overlap (it takes precedence: docs/ownership.md).
+    new ExtendedSourceServer(stack, 'One', { stagingSourceServerArn: `arn:aws:drs:${REGION}:${STAGING}:source-server/s-1234567890abcdef0` });
+    new StagingAccountExtension(targetStack(), 'Staging1', { stagingAccountId: STAGING });
+  });
+
   test('RETAIN keeps the servers; SNAPSHOT is refused', () => {
     const stack = targetStack();
     new StagingAccountExtension(stack, 'Kept', { stagingAccountId: STAGING, removalPolicy: RemovalPolicy.RETAIN });

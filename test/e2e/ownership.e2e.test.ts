@@ -147,7 +147,7 @@ describe('IAM refuses on its own', () => {
     // The stack's own server cannot be re-pointed at another stack or lose its owner tags either.
     const ownedArn = String(owned.SourceServerArn);
     expect(await refusal(handler, new TagResourceCommand({ resourceArn: ownedArn, tags: { [OwnerTags.STACK_ID]: FORGED_STACK_ID } })))
-      .toContain("statement 'KeepOwnerTagsFromCreate'");
+      .toContain("statement 'KeepStackIdFromCreate'");
     expect(await refusal(handler, new UntagResourceCommand({ resourceArn: ownedArn, tagKeys: [OwnerTags.LOGICAL_ID] })))
       .toContain("statement 'NeverRemoveOwnerTags'");
     // Nor create a server that is not born owned by this stack.

@@ -74,10 +74,10 @@ describe('handleEvent', () => {
     expect(logged().map((l) => l.message)).toEqual(expect.arrayContaining(['request received', 'created extended source server', 'succeeded']));
   });
 
-  test('invalid properties: FAILED naming the property, with a failed-create id, and no DRS call', async () => {
+  test('invalid properties: FAILED naming the property, with a failed-create:none id, and no DRS call', async () => {
     const result = await handleEvent(event({ ResourceProperties: { StagingSourceServerArn: 'nope' } }), context(), deps());
     expect(result.status).toBe('FAILED');
-    expect(result.physicalResourceId).toBe('failed-create:req-1');
+    expect(result.physicalResourceId).toBe('failed-create:none:req-1');
     expect(result.reason).toContain("StagingSourceServerArn must be a DRS source server ARN like arn:aws:drs:us-east-1:111122223333:source-server/s-1234567890abcdef0 (20-2048 characters), got 'nope'");
     expect(drs.calls()).toHaveLength(0);
   });
@@ -89,12 +89,15 @@ describe('handleEvent', () => {
     expect(created.status).toBe('FAILED');
     expect(created.reason).toContain(`staging account ${STAGING} does not trust target account ${TARGET}`);
 
+    // Access denied on the create itself: nothing can exist, and the id says so.
+    expect(created.physicalResourceId).toBe('failed-create:none:req-1');
+
     drs.reset();
-    drs.on(DescribeSourceServersCommand).resolves({ items: [] });
+    drs.on(DescribeSourceServersCommand).rejects(errors.named('AccessDeniedException'));
     const deleted = await handleEvent(event({ RequestType: 'Delete', PhysicalResourceId: created.physicalResourceId }), context(), deps());
-    expect(deleted).toEqual({ status: 'SUCCESS', physicalResourceId: 'failed-create:req-1' });
-    // Only a look for a server the create may have left (there is none): nothing is deleted.
-    expect(drs.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeSourceServersCommand']);
+    expect(deleted).toEqual({ status: 'SUCCESS', physicalResourceId: 'failed-create:none:req-1' });
+    // The rollback's Delete makes no DRS call, so it cannot hit the error that failed the Create.
+    expect(drs.calls()).toHaveLength(0);
   });
 
   test('a failed Create whose cleanup failed answers with the server id, and the rollback Delete removes it', async () => {
@@ -236,7 +239,7 @@ describe('runHandler', () => {
       expect(s3.puts).toHaveLength(1);
       const body = JSON.parse(s3.puts[0].body);
       expect(Buffer.byteLength(s3.puts[0].body)).toBeLessThanOrEqual(4096);
-      expect(body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'failed-create:req-1', StackId: STACK_ID, RequestId: 'req-1', LogicalResourceId: LOGICAL_ID, NoEcho: false });
+      expect(body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'failed-create:none:req-1', StackId: STACK_ID, RequestId: 'req-1', LogicalResourceId: LOGICAL_ID, NoEcho: false });
       expect(body.Reason).toMatch(/^invalid properties: Tags has 60 tags/);
       expect(body.Reason).toMatch(/\[truncated\]$/);
       expect(s3.puts[0].headers['content-type']).toBe('');

@@ -1,24 +1,22 @@
-import { LifecycleOptions, ResourceOutcome, retrying } from './options';
-import { removeSourceServer } from './removal';
-import { ExtendedSourceServerAttributes, OWNER_TAG_KEYS, OwnerTags, Patterns } from '../../contract';
+import { ExtendedSourceServerAttributes, OWNER_TAG_KEYS, OwnerTags, Patterns, RESERVED_TAG_KEYS } from '../../contract';
 import { collectDescribePages } from '../drs/describe-pages';
-import { drsFailure, ErrorContext, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
+import { drsFailure, ErrorContext, errorName, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
 import {
   CreateExtendedSourceServerCommand,
   DescribeSourceServersCommand,
   DrsClient,
   SourceServer,
-  TagResourceCommand,
-  UntagResourceCommand,
 } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
+import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import {
+  claimOf, deleteDecision, Handover, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
+} from './ownership';
+import { removeSourceServer } from './removal';
 
-/** The custom resource that owns a server: recorded in the server's owner tags. */
-export interface Owner {
-  readonly stackId: string;
-  readonly logicalId: string;
-}
+export { isOwnedBy, ownerTags } from './ownership';
+export type { Owner } from './ownership';
 
 export interface CreateRequest {
   readonly owner: Owner;
@@ -28,10 +26,13 @@ export interface CreateRequest {
    * stack's resource: if it is adopted and then fails, it is not deleted here.
    */
   readonly currentPhysicalId?: string;
+  /** The handler's own stack: which logical ids it still has. @default unknown */
+  readonly stack?: StackView;
 }
 
 export interface UpdateRequest {
   readonly owner: Owner;
+  readonly stack?: StackView;
   readonly props: ExtendedSourceServerInput;
   /** Undefined when the old properties could not be parsed. */
   readonly oldProps?: ExtendedSourceServerInput;
@@ -40,18 +41,10 @@ export interface UpdateRequest {
 
 export interface DeleteRequest {
   readonly owner: Owner;
+  readonly stack?: StackView;
   readonly physicalResourceId: string;
   /** The resource's properties, when they parse: used to find a server a failed create left. */
   readonly props?: ExtendedSourceServerInput;
-}
-
-export function ownerTags(owner: Owner): Record<string, string> {
-  return { [OwnerTags.STACK_ID]: owner.stackId, [OwnerTags.LOGICAL_ID]: owner.logicalId };
-}
-
-export function isOwnedBy(server: SourceServer, owner: Owner): boolean {
-  const tags = server.tags ?? {};
-  return tags[OwnerTags.STACK_ID] === owner.stackId && tags[OwnerTags.LOGICAL_ID] === owner.logicalId;
 }
 
 /** DRS calls with retries, logging and error context for one invocation. */
@@ -107,6 +100,37 @@ class Drs {
     });
     if (result === 'deleted') this.log('deleted source server', { sourceServerId: server.sourceServerID });
   }
+
+  /** Servers in this account extended from any of `stagingAccounts` that carry `owner`'s owner tags. */
+  async findOwnedFrom(stagingAccounts: readonly string[], owner: Owner): Promise<SourceServer[]> {
+    const stagingAccountIDs = [...new Set(stagingAccounts)];
+    try {
+      const servers = await collectDescribePages((maxResults, nextToken) => this.call('DescribeSourceServers', () =>
+        this.client.send(new DescribeSourceServersCommand({ filters: { stagingAccountIDs }, maxResults, nextToken }))), this.log);
+      return servers.filter((s) => isOwnedBy(s, owner));
+    } catch (err) {
+      throw drsFailure(err, this.ctx('DescribeSourceServers'));
+    }
+  }
+
+  /** One step of the ownership protocol (ownership.ts) on one server. */
+  async retag(server: SourceServer, change: { set: Record<string, string>; remove: readonly string[] }, what: string): Promise<void> {
+    const sourceServerId = server.sourceServerID!;
+    const arn = server.arn ?? `arn:aws:drs:${this.options.region}:${this.options.account}:source-server/${sourceServerId}`;
+    try {
+      await retag(this.client, (op, fn) => this.call(op, fn), arn, change.set, change.remove);
+    } catch (err) {
+      throw drsFailure(err, this.ctx(Object.keys(change.set).length > 0 ? 'TagResource' : 'UntagResource', { sourceServerId }));
+    }
+    this.log(what, { sourceServerId, set: change.set, removed: change.remove });
+  }
+
+  /** Removes an owned server, or hands it back to the resource it was taken from (a rollback). */
+  async removeOrHandBack(server: SourceServer, owner: Owner, stack: StackView): Promise<void> {
+    const decision = await deleteDecision(claimOf(server, owner), stack, this.log, server.sourceServerID);
+    if (decision === 'remove') return this.remove(server);
+    await this.retag(server, Handover.handBack(decision.handBackTo), 'handed the server back to the resource it was taken from');
+  }
 }
 
 function attributesOf(server: SourceServer, props: ExtendedSourceServerInput, options: LifecycleOptions): Record<string, string> {
@@ -120,27 +144,45 @@ function attributesOf(server: SourceServer, props: ExtendedSourceServerInput, op
   };
 }
 
-class AlreadyExtendedError extends HandlerError {}
+/** An existing extension that this resource may not claim: nothing was created or changed. */
+class AlreadyExtendedError extends NothingCreatedError {}
+
+/** DRS answers UninitializedAccountException (possibly wrapped): the account has no servers at all. */
+function isUninitialized(err: unknown): boolean {
+  return errorName(err) === 'UninitializedAccountException' || errorName((err as { cause?: unknown })?.cause) === 'UninitializedAccountException';
+}
 
 /**
- * An existing extension of the same staging server: ours (a retried create) is adopted; anyone
- * else's is refused, because deleting it later would break whoever made it.
+ * An existing extension of the same staging server: ours (a retried create) is adopted; one of
+ * another resource of this stack that the stack still has (a rename or move: CloudFormation
+ * creates the new resource before it deletes the old one) is taken over, keeping the server and
+ * its settings; anyone else's is refused, because deleting it later would break whoever made it.
  */
-async function adoptExisting(drs: Drs, props: ExtendedSourceServerInput, owner: Owner): Promise<SourceServer | undefined> {
-  const existing = await drs.findExtendedFrom(props);
+async function adoptExisting(
+  drs: Drs, props: ExtendedSourceServerInput, owner: Owner, stack: StackView,
+): Promise<{ server: SourceServer; takenOver: boolean } | undefined> {
+  const existing = await drs.findExtendedFrom(props).catch(nothingCreated);
   if (!existing) return undefined;
   const sourceServerId = existing.sourceServerID;
-  if (isOwnedBy(existing, owner)) {
+  const claim = claimOf(existing, owner);
+  const what = `staging source server ${props.stagingSourceServerArn} is already extended into account ${drs.options.account} as ${sourceServerId}`;
+  if (claim.kind === 'mine') {
     drs.log('adopting the server an earlier attempt of this resource created', { sourceServerId });
-    return existing;
+    return { server: existing, takenOver: false };
   }
-  const tags = existing.tags ?? {};
-  const ownedBy = tags[OwnerTags.STACK_ID]
-    ? ` (owned by stack ${tags[OwnerTags.STACK_ID]}, resource ${tags[OwnerTags.LOGICAL_ID] ?? 'unknown'})`
-    : '';
-  throw new AlreadyExtendedError(
-    `staging source server ${props.stagingSourceServerArn} is already extended into account ${drs.options.account} as ${sourceServerId}${ownedBy}: ` +
-    'import it with ExtendedSourceServer.fromSourceServerId(...) or delete it first');
+  if (claim.kind === 'sibling' || claim.kind === 'lent') {
+    const from = claim.kind === 'sibling' ? claim.logicalId : claim.to;
+    if (!await stack.mustKnow(from, `to take ${sourceServerId} over from resource ${from}`)) {
+      throw new AlreadyExtendedError(
+        `${what}, by resource ${from} of this stack, which the stack no longer has (it was removed with removalPolicy RETAIN, or its delete ` +
+        'failed): the handler does not take over a server no resource hands over. Import it with ExtendedSourceServer.fromSourceServerId(...), ' +
+        'or delete it in DRS (DisconnectSourceServer, DeleteSourceServer) and deploy again');
+    }
+    const change = Handover.takeOver(owner, from, props.tags);
+    await drs.retag(existing, change, `took the server over from resource ${from} of this stack (rename or move)`);
+    return { server: { ...existing, tags: { ...existing.tags, ...change.set } }, takenOver: true };
+  }
+  throw new AlreadyExtendedError(refusalFor(claim, what, owner, `account ${drs.options.account} region ${drs.options.region}`)!);
 }
 
 /** Errors after which CreateExtendedSourceServer certainly created nothing: no need to look. */
@@ -191,15 +233,20 @@ async function cleanUpAfter(drs: Drs, sourceServerId: string, failure: HandlerEr
 }
 
 /**
- * Create: adopt our own earlier extension, refuse someone else's, otherwise extend the staging
- * server with user and owner tags and wait for EXTENDED. Any failure after the server exists
- * deletes it again.
+ * Create: adopt our own earlier extension, take over a sibling's (rename or move within the
+ * stack), refuse anyone else's, otherwise extend the staging server with user and owner tags and
+ * wait for EXTENDED. Any failure after a new server exists deletes it again. Failures before
+ * anything was created are NothingCreatedErrors.
  */
 export async function createExtendedSourceServer(client: DrsClient, request: CreateRequest, options: LifecycleOptions): Promise<ResourceOutcome> {
   const drs = new Drs(client, options);
   const { props, owner } = request;
+  const stack = request.stack ?? new StackView(undefined, owner.stackId, drs.log);
   const ctx = drs.ctx('CreateExtendedSourceServer', { stagingSourceServerArn: props.stagingSourceServerArn });
-  let server = await adoptExisting(drs, props, owner);
+  const found = await adoptExisting(drs, props, owner, stack);
+  // A server taken over is the old resource's, as it is: no waiting, and never deleted here.
+  if (found?.takenOver) return { physicalResourceId: found.server.sourceServerID!, data: attributesOf(found.server, props, options) };
+  let server = found?.server;
   if (!server) {
     try {
       const out = await drs.call('CreateExtendedSourceServer', () => client.send(new CreateExtendedSourceServerCommand({
@@ -208,16 +255,19 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
       })));
       server = out.sourceServer;
     } catch (err) {
-      if (certainlyNotCreated(err)) throw drsFailure(err, ctx);
+      if (certainlyNotCreated(err)) throw new NothingCreatedError(drsFailure(err, ctx).message, { cause: err });
       // The answer to an earlier attempt may have been lost: look before reporting a conflict.
       drs.log('create failed; looking for a server an earlier attempt created', errorFields(err));
+      let again;
       try {
-        server = await adoptExisting(drs, props, owner);
+        again = await adoptExisting(drs, props, owner, stack);
       } catch (lookupErr) {
         // Someone else's extension explains the failure; a failed lookup explains nothing.
         throw lookupErr instanceof AlreadyExtendedError ? lookupErr : drsFailure(err, ctx);
       }
-      if (!server) throw drsFailure(err, ctx);
+      if (!again) throw drsFailure(err, ctx);
+      if (again.takenOver) return { physicalResourceId: again.server.sourceServerID!, data: attributesOf(again.server, props, options) };
+      server = again.server;
     }
     if (!server?.sourceServerID) {
       throw new HandlerError(`CreateExtendedSourceServer for ${props.stagingSourceServerArn} in account ${options.account} region ${options.region} returned no source server`);
@@ -237,24 +287,58 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
 }
 
 /**
+ * A replacement (new staging ARN, or no server yet): the server for the new properties, then
+ * every other server carrying this resource's owner tags in the staging accounts involved that
+ * CloudFormation does not know (neither the result nor the current physical id, whose Delete
+ * CloudFormation sends itself) is removed: what a failed earlier attempt left behind, e.g. the
+ * new server of a replacement whose update failed and was rolled back.
+ */
+async function replace(drs: Drs, request: UpdateRequest, stack: StackView, why: string): Promise<ResourceOutcome> {
+  const { props, oldProps, owner, physicalResourceId } = request;
+  drs.log(`creating a new server: ${why}`, { oldSourceServerId: physicalResourceId });
+  const outcome = await createExtendedSourceServer(drs.client, { owner, props, currentPhysicalId: physicalResourceId, stack }, drs.options);
+  const accounts = [props.staging.account, ...(oldProps ? [oldProps.staging.account] : [])];
+  const known = new Set([outcome.physicalResourceId, physicalResourceId]);
+  for (const leftover of (await drs.findOwnedFrom(accounts, owner)).filter((s) => !known.has(s.sourceServerID!))) {
+    drs.log('removing a server of this resource that CloudFormation does not know (left by a failed update)', {
+      sourceServerId: leftover.sourceServerID, stagingSourceServerArn: leftover.stagingArea?.stagingSourceServerArn,
+    });
+    await drs.removeOrHandBack(leftover, owner, stack);
+  }
+  return outcome;
+}
+
+/**
  * Update: a new staging server means a replacement (a new physical id; CloudFormation then
- * deletes the old one). Otherwise only user tags change; owner tags are never touched.
+ * deletes the old one). Otherwise user tags change in place, and ownership steps that are due
+ * happen on the way: a server this resource lent to another (a per-server declaration wins over
+ * a whole-account one) is taken back; a handover whose previous owner is gone is confirmed; the
+ * resource's own server tagged with a logical id the stack no longer has (stack refactoring) is
+ * adopted. The stack id is never touched.
  */
 export async function updateExtendedSourceServer(client: DrsClient, request: UpdateRequest, options: LifecycleOptions): Promise<ResourceOutcome> {
   const drs = new Drs(client, options);
   const { props, oldProps, owner, physicalResourceId } = request;
-  const replace = (why: string) => {
-    drs.log(`creating a new server: ${why}`, { oldSourceServerId: physicalResourceId });
-    return createExtendedSourceServer(client, { owner, props, currentPhysicalId: physicalResourceId }, options);
-  };
-  if (!Patterns.SOURCE_SERVER_ID.test(physicalResourceId)) return replace('the resource has no server yet');
-  if (oldProps && oldProps.stagingSourceServerArn !== props.stagingSourceServerArn) return replace('StagingSourceServerArn changed');
+  const stack = request.stack ?? new StackView(undefined, owner.stackId, drs.log);
+  if (!Patterns.SOURCE_SERVER_ID.test(physicalResourceId)) return replace(drs, request, stack, 'the resource has no server yet');
+  if (oldProps && oldProps.stagingSourceServerArn !== props.stagingSourceServerArn) return replace(drs, request, stack, 'StagingSourceServerArn changed');
 
   const server = await drs.describeOne(physicalResourceId);
-  if (!server) return replace(`server ${physicalResourceId} no longer exists`);
+  if (!server) return replace(drs, request, stack, `server ${physicalResourceId} no longer exists`);
   const extendedFrom = server.stagingArea?.stagingSourceServerArn;
-  if (extendedFrom && extendedFrom !== props.stagingSourceServerArn) return replace(`server ${physicalResourceId} is extended from ${extendedFrom}`);
-  if (!isOwnedBy(server, owner)) {
+  if (extendedFrom && extendedFrom !== props.stagingSourceServerArn) return replace(drs, request, stack, `server ${physicalResourceId} is extended from ${extendedFrom}`);
+
+  const claim = claimOf(server, owner);
+  let ownership: { set: Record<string, string>; remove: readonly string[] } = { set: {}, remove: [] };
+  if (claim.kind === 'lent') {
+    ownership = Handover.adopt(owner);
+    drs.log(`taking the server back from resource ${claim.to}: this resource still declares it`, { sourceServerId: physicalResourceId });
+  } else if (claim.kind === 'mine' && claim.previous && await stack.has(claim.previous) === false) {
+    ownership = Handover.confirm();
+  } else if (claim.kind === 'sibling' && await stack.has(claim.logicalId) === false) {
+    ownership = Handover.adopt(owner);
+    drs.log(`adopting this resource's server from resource ${claim.logicalId}, which the stack no longer has (stack refactoring)`, { sourceServerId: physicalResourceId });
+  } else if (claim.kind !== 'mine') {
     throw new HandlerError(
       `server ${physicalResourceId} in account ${options.account} region ${options.region} does not carry this resource's owner tags ` +
       `(${OWNER_TAG_KEYS.join(', ')}); refusing to change its tags`);
@@ -262,38 +346,50 @@ export async function updateExtendedSourceServer(client: DrsClient, request: Upd
 
   const current = server.tags ?? {};
   const has = (tags: Record<string, string>, key: string) => Object.prototype.hasOwnProperty.call(tags, key);
-  const toSet = Object.fromEntries(Object.entries(props.tags).filter(([k, v]) => !OWNER_TAG_KEYS.includes(k) && current[k] !== v));
-  const toRemove = Object.keys(oldProps?.tags ?? {}).filter((k) => !has(props.tags, k) && !OWNER_TAG_KEYS.includes(k));
-  const resourceArn = attributesOf(server, props, options)[ExtendedSourceServerAttributes.SOURCE_SERVER_ARN];
-  const ctx = (operation: string) => drs.ctx(operation, { sourceServerId: physicalResourceId });
-  if (Object.keys(toSet).length > 0) {
-    await drs.call('TagResource', () => client.send(new TagResourceCommand({ resourceArn, tags: toSet })))
-      .catch((err) => { throw drsFailure(err, ctx('TagResource')); });
-    drs.log('tagged source server', { sourceServerId: physicalResourceId, keys: Object.keys(toSet) });
-  }
-  if (toRemove.length > 0) {
-    await drs.call('UntagResource', () => client.send(new UntagResourceCommand({ resourceArn, tagKeys: toRemove })))
-      .catch((err) => { throw drsFailure(err, ctx('UntagResource')); });
-    drs.log('untagged source server', { sourceServerId: physicalResourceId, keys: toRemove });
+  const toSet = {
+    ...Object.fromEntries(Object.entries(props.tags).filter(([k, v]) => !RESERVED_TAG_KEYS.includes(k) && current[k] !== v)),
+    ...ownership.set,
+  };
+  const toRemove = [
+    ...Object.keys(oldProps?.tags ?? {}).filter((k) => !has(props.tags, k) && !RESERVED_TAG_KEYS.includes(k)),
+    ...ownership.remove.filter((k) => has(current, k)),
+  ];
+  if (Object.keys(toSet).length > 0 || toRemove.length > 0) {
+    await drs.retag(server, { set: toSet, remove: toRemove }, 'retagged source server');
   }
   return { physicalResourceId, data: attributesOf(server, props, options) };
 }
 
 /**
- * Delete: only servers carrying this resource's owner tags are touched; a failed create's id,
- * a server that is gone, or someone else's server all succeed without a change.
+ * Delete: only servers carrying this resource's owner tags are removed, and a server taken over
+ * in an update that is now rolled back is handed back instead. A server this resource handed to
+ * another is released (the handover is confirmed). A failed create's id, a server that is gone,
+ * an account where DRS is not initialized, or someone else's server all succeed without a change.
  */
 export async function deleteExtendedSourceServer(client: DrsClient, request: DeleteRequest, options: LifecycleOptions): Promise<ResourceOutcome> {
   const drs = new Drs(client, options);
   const { physicalResourceId, owner } = request;
+  const stack = request.stack ?? new StackView(undefined, owner.stackId, drs.log);
+  const done = { physicalResourceId };
+  try {
+    return await deleteOnce(drs, request, stack);
+  } catch (err) {
+    if (!isUninitialized(err)) throw err;
+    drs.log('nothing to delete: DRS is not initialized in this account and Region, so it has no servers', { physicalResourceId });
+    return done;
+  }
+}
+
+async function deleteOnce(drs: Drs, request: DeleteRequest, stack: StackView): Promise<ResourceOutcome> {
+  const { physicalResourceId, owner } = request;
   const done = { physicalResourceId };
   if (!Patterns.SOURCE_SERVER_ID.test(physicalResourceId)) {
     // The create never reported a server (it failed, or died before answering). A server it may
-    // still have made carries this resource's owner tags: remove that one, and only that one.
+    // still have made (or taken over) carries this resource's owner tags: only that one counts.
     const leftover = request.props ? await drs.findExtendedFrom(request.props) : undefined;
     if (leftover && isOwnedBy(leftover, owner)) {
       drs.log('removing the server a failed create left behind', { sourceServerId: leftover.sourceServerID });
-      await drs.remove(leftover);
+      await drs.removeOrHandBack(leftover, owner, stack);
     } else {
       drs.log('nothing to delete: the create did not make a server', { physicalResourceId });
     }
@@ -304,14 +400,27 @@ export async function deleteExtendedSourceServer(client: DrsClient, request: Del
     drs.log('nothing to delete: the server is gone', { sourceServerId: physicalResourceId });
     return done;
   }
-  if (!isOwnedBy(server, owner)) {
-    drs.log('leaving the server alone: its owner tags are not this resource\'s', {
-      sourceServerId: physicalResourceId,
-      ownerStackId: server.tags?.[OwnerTags.STACK_ID] ?? null,
-      ownerLogicalId: server.tags?.[OwnerTags.LOGICAL_ID] ?? null,
-    });
+  const claim = claimOf(server, owner);
+  if (claim.kind === 'mine') {
+    await drs.removeOrHandBack(server, owner, stack);
     return done;
   }
-  await drs.remove(server);
+  if (claim.kind === 'lent') {
+    // CloudFormation's cleanup after a rename: the new resource keeps the server.
+    await drs.retag(server, Handover.confirm(), `handover to resource ${claim.to} confirmed; the server stays`);
+    return done;
+  }
+  if (claim.kind === 'sibling' && await stack.has(claim.logicalId) === false) {
+    // This resource's physical id, tagged with a logical id the stack no longer has: moved here
+    // by stack refactoring, so it is this resource's.
+    drs.log(`removing this resource's server, tagged for resource ${claim.logicalId}, which the stack no longer has`, { sourceServerId: physicalResourceId });
+    await drs.remove(server);
+    return done;
+  }
+  drs.log('leaving the server alone: its owner tags are not this resource\'s', {
+    sourceServerId: physicalResourceId,
+    ownerStackId: server.tags?.[OwnerTags.STACK_ID] ?? null,
+    ownerLogicalId: server.tags?.[OwnerTags.LOGICAL_ID] ?? null,
+  });
   return done;
 }

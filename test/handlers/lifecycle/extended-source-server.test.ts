@@ -15,6 +15,7 @@ import {
   deleteExtendedSourceServer,
   updateExtendedSourceServer,
 } from '../../../src/handlers/lifecycle/extended-source-server';
+import { NothingCreatedError } from '../../../src/handlers/lifecycle/ownership';
 import {
   errors,
   extendedServer,
@@ -123,14 +124,16 @@ describe('create', () => {
   });
 
   test.each([
-    ['no owner tags', {}],
-    ['another stack', { ...OUR_TAGS, [OwnerTags.STACK_ID]: 'arn:aws:cloudformation:us-east-1:222222222222:stack/Other/x' }],
-    ['another logical id in this stack', { ...OUR_TAGS, [OwnerTags.LOGICAL_ID]: 'Server2' }],
-  ])('already extended by someone else (%s): FAILED with import advice, nothing created or deleted', async (_, tags) => {
+    ['no owner tags', {}, 'was not created by a cdk-drs-multi-account stack: import it with ExtendedSourceServer.fromSourceServerId(...) or delete it first'],
+    ['another stack', { ...OUR_TAGS, [OwnerTags.STACK_ID]: 'arn:aws:cloudformation:us-east-1:222222222222:stack/Other/x' },
+      'is owned by stack arn:aws:cloudformation:us-east-1:222222222222:stack/Other/x (resource Server1), not by this stack'],
+    ['another logical id in this stack, CloudFormation unreadable', { ...OUR_TAGS, [OwnerTags.LOGICAL_ID]: 'Server2' },
+      'the handler role needs cloudformation:ListStackResources on its own stack'],
+  ])('already extended by someone else (%s): FAILED with advice, nothing created or deleted', async (_, tags, advice) => {
     lookupFor([extendedServer({ tags })]);
     const err = await failure(createExtendedSourceServer(client, { owner: OWNER, props: input() }, options()));
-    expect(err.message).toContain(`staging source server ${STAGING_ARN} is already extended into account ${TARGET} as ${SERVER_ID}`);
-    expect(err.message).toContain('import it with ExtendedSourceServer.fromSourceServerId(...) or delete it first');
+    expect(err).toBeInstanceOf(NothingCreatedError);
+    expect(err.message).toContain(advice);
     expect(calls()).toEqual(['DescribeSourceServersCommand']);
   });
 
@@ -407,9 +410,9 @@ describe('delete', () => {
   });
 
   test('a Describe that fails (not with ResourceNotFound) is translated and nothing is deleted', async () => {
-    describeById(SERVER_ID).rejects(errors.named('UninitializedAccountException'));
+    describeById(SERVER_ID).rejects(errors.named('AccessDeniedException'));
     const err = await failure(deleteExtendedSourceServer(client, { owner: OWNER, physicalResourceId: SERVER_ID }, options()));
-    expect(err.message).toContain(`DRS is not initialized in account ${TARGET} region ${REGION}`);
+    expect(err.message).toContain(`DescribeSourceServers on source server ${SERVER_ID} was denied in account ${TARGET} region ${REGION}`);
     expect(calls()).toEqual(['DescribeSourceServersCommand']);
   });
 
