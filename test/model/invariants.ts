@@ -22,7 +22,7 @@ import { SourceServer } from '@aws-sdk/client-drs';
 import { Fault, StackName } from './generator';
 import type { ConcreteStep, ModelRun, StepOutcome } from './runner';
 import { SelectorSpec, STAGING, StackSpec, StagingName, stagingServerArn } from './templates';
-import { OWNER_TAG_KEYS, OwnerTags } from '../../src/contract';
+import { OwnerTags, RESERVED_TAG_KEYS } from '../../src/contract';
 
 export interface Violation {
   readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5';
@@ -39,7 +39,7 @@ export interface Snapshot {
 const RECOVERY_INSTANCE = /recovery instance/i;
 
 export function userTags(server: SourceServer): Record<string, string> {
-  return Object.fromEntries(Object.entries(server.tags ?? {}).filter(([k]) => !OWNER_TAG_KEYS.includes(k)));
+  return Object.fromEntries(Object.entries(server.tags ?? {}).filter(([k]) => !RESERVED_TAG_KEYS.includes(k)));
 }
 
 function globMatches(pattern: string, value: string): boolean {

@@ -19,13 +19,6 @@ const after = (history: readonly ConcreteStep[], index: number, kind: ConcreteSt
 
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
-    name: 'a rename, or a switch between per-server and whole-account resources, refuses the server the same stack already owns',
-    regression: 'renaming an ExtendedSourceServer deploys',
-    expectedFix: 'issue9-handler (defects 1-2)',
-    matches: (v) => /did not deploy.*already extended into account \d+ as s-\w+ \(owned by stack arn:aws:cloudformation:[^:]+:\d+:stack\/Target([AB])\//.test(v.message)
-      && new RegExp(`for stack ${/stack\/Target([AB])\//.exec(v.message)![1]} did not deploy`).test(v.message),
-  },
-  {
     name: 'a server moved by stack refactoring keeps the old stack\'s owner tags: its new stack cannot update or delete it',
     regression: 'a server moved by stack refactoring is managed by its new stack',
     expectedFix: 'issue9-handler (defect 4)',
