@@ -43,6 +43,13 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     matches: (v) => /UPDATE_ROLLBACK_FAILED/.test(v.message) && /extending arn:\S+ into account \d+ region \S+ as s-\w+ failed/.test(v.message),
   },
   {
+    name: 'a retried DeleteSourceServer after a lost response is denied (the server is gone, so its owner tags are too): DELETE_FAILED',
+    regression: 'an extension\'s destroy survives a lost DeleteSourceServer response',
+    expectedFix: 'unassigned (issue9-robust area: lost responses)',
+    matches: (v, s) => 'fault' in s && s.fault?.kind === 'responseLost' && s.fault.operation === 'DeleteSourceServer'
+      && /DeleteSourceServer on source server s-\w+ was denied/.test(v.message),
+  },
+  {
     name: 're-declaring a retained server adopts it with its old tags',
     regression: 're-declaring a retained server applies the declared tags',
     expectedFix: 'unassigned (issue9-handler area)',

@@ -114,6 +114,17 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Unassigned (lost responses; issue9-robust's area): a StagingAccountExtension's Delete
+  // deletes a server but the response is lost; the retry of DeleteSourceServer on a server that
+  // is gone is authorized without its owner tags and denied (AccessDenied, not
+  // ResourceNotFound), and the destroy ends DELETE_FAILED.
+  it.failing('an extension\'s destroy survives a lost DeleteSourceServer response', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [], [{ id: 'ExtA', staging: 'S1', selector: { kind: 'all' }, tags: {}, prune: false, retain: false }]), fault: { kind: 'none' } },
+      { kind: 'destroy', stack: 'B', fault: { kind: 'responseLost', operation: 'DeleteSourceServer' } },
+    ]);
+  });
+
   // Unassigned (adoption; issue9-handler's area): a server kept by removal policy RETAIN still
   // carries the resource's owner tags; declaring the same resource again adopts it, but with
   // the tags it had, not the ones the template now declares.
