@@ -71,8 +71,12 @@ export class Checker {
     this.creator.set(id, 'hand');
   }
 
+  /** Servers that stack refactoring moved to another stack. */
+  readonly refactored = new Set<string>();
+
   transfer(serverId: string, stackId: string): void {
     this.creator.set(serverId, stackId);
+    this.refactored.add(serverId);
   }
 
   /**
@@ -130,7 +134,8 @@ export class Checker {
       const id = b.sourceServerID!;
       if (operated.has(this.creator.get(id) ?? '') || outcome.outOfBand?.includes(id)) continue;
       const a = after.target.find((s) => s.sourceServerID === id);
-      const who = this.creator.get(id) === 'hand' ? 'made by hand' : `made by ${this.creator.get(id)}`;
+      const who = (this.creator.get(id) === 'hand' ? 'made by hand' : `made by ${this.creator.get(id)}`)
+        + (this.refactored.has(id) ? ' (moved there by stack refactoring)' : '');
       if (!a) fail('I2', `server ${describe(b)}, ${who}, was deleted by ${step.kind} of ${outcome.stack ?? '-'}`);
       else if (!sameJson(a.tags ?? {}, b.tags ?? {})) fail('I2', `server ${describe(b)}, ${who}, was re-tagged to ${JSON.stringify(a.tags)} by ${step.kind} of ${outcome.stack ?? '-'}`);
       else if (a.dataReplicationInfo?.dataReplicationState === 'DISCONNECTED' && b.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {

@@ -22,7 +22,8 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     name: 'a server moved by stack refactoring keeps the old stack\'s owner tags: its new stack cannot update or delete it',
     regression: 'a server moved by stack refactoring is managed by its new stack',
     expectedFix: 'issue9-handler (defect 4)',
-    matches: (v, _s, h) => after(h, v.step, 'refactor') && (/owner tags/.test(v.message) || /still has server|remains/.test(v.message)),
+    matches: (v, _s, h) => after(h, v.step, 'refactor')
+      && (/owner tags/.test(v.message) || /still has server|remains/.test(v.message) || /moved there by stack refactoring/.test(v.message)),
   },
   {
     name: 'AccessDenied while the role policy propagates is not retried (fails the operation, its rollback, or a cleanup delete)',
