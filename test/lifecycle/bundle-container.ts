@@ -94,8 +94,8 @@ export class BundleContainer {
     const modules: Record<string, unknown> = {
       http,
       https,
-      'http2': guard(requireReal('http2')),
-      'process': ownProcess,
+      http2: guard(requireReal('http2')),
+      process: ownProcess,
     };
     const require = ((id: string) => {
       const name = id.startsWith('node:') ? id.slice(5) : id;

@@ -65,8 +65,14 @@ async function main(): Promise<void> {
   }), { seed, numRuns: runs });
   const runMs = Date.now() - runStarted;
   const report: Record<string, unknown> = {
-    seed, requestedRuns: runs, histories, steps, setupSeconds: setupMs / 1000, runSeconds: runMs / 1000,
-    historiesPerSecond: histories / (runMs / 1000), stepsPerSecond: steps / (runMs / 1000),
+    seed,
+    requestedRuns: runs,
+    histories,
+    steps,
+    setupSeconds: setupMs / 1000,
+    runSeconds: runMs / 1000,
+    historiesPerSecond: histories / (runMs / 1000),
+    stepsPerSecond: steps / (runMs / 1000),
     failingHistories: [...kinds.values()].reduce((n, k) => n + k.count, 0),
     violations: [] as unknown[],
   };

@@ -96,8 +96,11 @@ export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 6, arbitrary: fc.constant<Fault>({ kind: 'none' }) },
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'otherResourceFails' }) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map<Fault>((count) => ({ kind: 'handlerDies', count })) },
-  { weight: 1, arbitrary: fc.constantFrom('CreateExtendedSourceServer', 'DeleteSourceServer', 'DisconnectSourceServer', 'TagResource')
-    .map<Fault>((operation) => ({ kind: 'responseLost', operation })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('CreateExtendedSourceServer', 'DeleteSourceServer', 'DisconnectSourceServer', 'TagResource')
+      .map<Fault>((operation) => ({ kind: 'responseLost', operation })),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }).map<Fault>((count) => ({ kind: 'throttling', count })) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }).map<Fault>((count) => ({ kind: 'internalErrors', count })) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map<Fault>((count) => ({ kind: 'iamPropagation', count })) },
@@ -178,7 +181,8 @@ export function specArbitrary(): fc.Arbitrary<StackSpec> {
     id: fc.constant(EXTENSION_ID), staging, selector, tags, prune: fc.boolean(), retain: fc.boolean(),
   });
   return fc.record({
-    servers: fc.subarray(SERVER_IDS, { maxLength: 3 }).chain((ids): fc.Arbitrary<ServerSpec[]> => (ids.length === 0 ? fc.constant([]) : fc.tuple(...ids.map(server)))),
+    servers: fc.subarray(SERVER_IDS, { maxLength: 3 })
+      .chain((ids): fc.Arbitrary<ServerSpec[]> => (ids.length === 0 ? fc.constant([]) : fc.tuple(...ids.map(server)))),
     extensions: fc.option(extension, { nil: undefined }).map((e) => (e ? [e] : [])),
     canary: fc.nat({ max: 9 }),
   });

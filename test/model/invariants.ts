@@ -65,14 +65,14 @@ export class Checker {
   /** Servers CloudFormation's delete could not remove because of a recovery instance (documented). */
   readonly leftBehind = new Set<string>();
 
+  /** Servers that stack refactoring moved to another stack. */
+  readonly refactored = new Set<string>();
+
   constructor(private readonly run: ModelRun) {}
 
   madeByHand(id: string): void {
     this.creator.set(id, 'hand');
   }
-
-  /** Servers that stack refactoring moved to another stack. */
-  readonly refactored = new Set<string>();
 
   transfer(serverId: string, stackId: string): void {
     this.creator.set(serverId, stackId);
@@ -136,9 +136,7 @@ export class Checker {
       const a = after.target.find((s) => s.sourceServerID === id);
       const who = (this.creator.get(id) === 'hand' ? 'made by hand' : `made by ${this.creator.get(id)}`)
         + (this.refactored.has(id) ? ' (moved there by stack refactoring)' : '');
-      if (!a) fail('I2', `server ${describe(b)}, ${who}, was deleted by ${step.kind} of ${outcome.stack ?? '-'}`);
-      else if (!sameJson(a.tags ?? {}, b.tags ?? {})) fail('I2', `server ${describe(b)}, ${who}, was re-tagged to ${JSON.stringify(a.tags)} by ${step.kind} of ${outcome.stack ?? '-'}`);
-      else if (a.dataReplicationInfo?.dataReplicationState === 'DISCONNECTED' && b.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
+      if (!a) {fail('I2', `server ${describe(b)}, ${who}, was deleted by ${step.kind} of ${outcome.stack ?? '-'}`);} else if (!sameJson(a.tags ?? {}, b.tags ?? {})) {fail('I2', `server ${describe(b)}, ${who}, was re-tagged to ${JSON.stringify(a.tags)} by ${step.kind} of ${outcome.stack ?? '-'}`);} else if (a.dataReplicationInfo?.dataReplicationState === 'DISCONNECTED' && b.dataReplicationInfo?.dataReplicationState !== 'DISCONNECTED') {
         fail('I2', `server ${describe(b)}, ${who}, was disconnected by ${step.kind} of ${outcome.stack ?? '-'}`);
       }
     }
@@ -252,7 +250,8 @@ export class Checker {
           if (server.stagingArea?.stagingAccountID !== STAGING[e.staging]) continue;
           claimed.set(server.sourceServerID!, e.retain);
           const staging = run.stagingServers.get(keyOf(server));
-          if (e.prune && staging && !selectorMatches(e.selector, staging) && !server.recoveryInstanceId && !this.leftBehind.has(server.sourceServerID!)) {
+          const blocked = server.recoveryInstanceId || this.leftBehind.has(server.sourceServerID!);
+          if (e.prune && staging && !selectorMatches(e.selector, staging) && !blocked) {
             fail('I1', `stack ${stack}'s ${e.id} prunes, yet owns ${describe(server)}, which its selector ${JSON.stringify(e.selector)} does not match`);
           }
           if (!sameJson(sortKeys(userTags(server)), sortKeys(e.tags))) {
