@@ -51,6 +51,12 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
       && /DeleteSourceServer on source server s-\w+ was denied/.test(v.message),
   },
   {
+    name: 'a takeover by a new RETAIN resource is not undone by the rollback: the server stays with the retained resource',
+    regression: 'a rolled-back takeover by a retained server gives the server back to the extension',
+    expectedFix: 'issue9-handler (defect 3, ownership across rollbacks)',
+    matches: (v, s) => s.kind === 'deploy' && /ROLLBACK_COMPLETE\) still has server .*previous-logical-id/.test(v.message),
+  },
+  {
     name: 're-declaring a retained server adopts it with its old tags',
     regression: 're-declaring a retained server applies the declared tags',
     expectedFix: 'unassigned (issue9-handler area)',
