@@ -248,7 +248,8 @@ export class Checker {
         for (const server of after.target) {
           if (server.tags?.[OwnerTags.STACK_ID] !== stackId || server.tags?.[OwnerTags.LOGICAL_ID] !== e.id) continue;
           if (server.stagingArea?.stagingAccountID !== STAGING[e.staging]) continue;
-          claimed.set(server.sourceServerID!, e.retain);
+          // A server both kinds declare is the per-server resource's (its removal policy counts).
+          if (!claimed.has(server.sourceServerID!)) claimed.set(server.sourceServerID!, e.retain);
           const staging = run.stagingServers.get(keyOf(server));
           const blocked = server.recoveryInstanceId || this.leftBehind.has(server.sourceServerID!);
           if (e.prune && staging && !selectorMatches(e.selector, staging) && !blocked) {
