@@ -172,12 +172,10 @@ describe('fault matrix', () => {
     expect(inventory(world, 'target')).toEqual([]);
   });
 
-  // Defect (found when the driver began to report failed rollback deletes as ROLLBACK_FAILED):
-  // the rollback's Delete of the failed create looks for a leftover server with
-  // DescribeSourceServers, which answers UninitializedAccountException, so the Delete fails and
-  // the stack ends ROLLBACK_FAILED. An uninitialized account has no servers: the Delete should
-  // succeed. Flip to `test` once the handler treats it as nothing to delete.
-  test.failing('DRS is not initialized in the target account', async () => {
+  // Found when the driver began to report failed rollback deletes as ROLLBACK_FAILED: the
+  // rollback's Delete of the failed create used to fail on UninitializedAccountException (fixed
+  // by issue9-handler: a Create that failed before anything could exist has a Delete without calls).
+  test('DRS is not initialized in the target account', async () => {
     world = await startWorld({ targetInitialized: false });
     expect((await world.driver.deploy(world.staging)).status).toBe('CREATE_COMPLETE');
     const result = await world.driver.deploy(world.target);
