@@ -36,7 +36,7 @@ test(`${RUNS} random histories of 8-12 steps keep the invariants (seed ${SEED})`
     }
   }), { numRuns: RUNS, seed: SEED });
   const seconds = (Date.now() - started) / 1000;
-  process.stderr.write(`model: ${histories} histories (with shrinking), ${steps} steps in ${seconds.toFixed(1)} s ` +
+  process.stderr.write(`model: ${histories} histories, ${steps} steps in ${seconds.toFixed(1)} s ` +
     `(${(histories / seconds).toFixed(1)} histories/s, ${(steps / seconds).toFixed(0)} steps/s); known open defects seen: ` +
     `${[...known].map(([d, n]) => `${n}× ${d.name}`).join('; ') || 'none'}\n`);
   expect(histories).toBeGreaterThanOrEqual(RUNS);
