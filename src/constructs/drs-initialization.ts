@@ -44,6 +44,7 @@ export class DrsInitialization extends Construct {
       resourceType: ResourceTypes.SERVICE_INITIALIZATION,
       serviceToken: provider.serviceToken,
     });
+    provider.serve(resource);
     this.initialized = resource.getAttString(ServiceInitializationAttributes.INITIALIZED);
   }
 }

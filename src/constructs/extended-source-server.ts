@@ -254,6 +254,7 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
       properties,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
+    provider.serve(this.resource);
 
     this.sourceServerId = this.resource.getAttString(Attr.SOURCE_SERVER_ID);
     this.sourceServerArn = this.resource.getAttString(Attr.SOURCE_SERVER_ARN);

@@ -1,5 +1,6 @@
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { OWNER_TAG_KEYS, OwnerTags, ResourceTypes } from '../contract';
@@ -25,6 +26,8 @@ export class DrsHandlerProvider extends Construct {
   public readonly handlerFunction: DrsHandlerFunction;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
+  /** Lambda's retries and the on-failure destination; custom resources depend on it (see `serve`). */
+  public readonly eventInvokeConfig: lambda.EventInvokeConfig;
   private readonly grantedTypes = new Set<string>();
   private selfInvokePolicy?: iam.Policy;
 
@@ -55,11 +58,33 @@ export class DrsHandlerProvider extends Construct {
     });
     acknowledgeFinding(this.handlerFunction, 'AwsSolutions-L1',
       'The runtime is pinned so the deployed handler bundle is the tested one; it is moved to newer runtimes with releases.');
+
+    // The function is its own on-failure destination: when Lambda gives up on an asynchronous
+    // invocation (CloudFormation's request, or a continuation), the handler answers FAILED to the
+    // request's ResponseURL instead of leaving the stack waiting an hour (src/handlers/destination.ts).
+    // Lambda checks the role may invoke the destination when the configuration is created.
+    this.eventInvokeConfig = new lambda.EventInvokeConfig(this, 'EventInvokeConfig', {
+      function: this.handlerFunction,
+      qualifier: '$LATEST',
+      retryAttempts: 2,
+      // CloudFormation waits at most an hour for an answer: an older event is useless.
+      maxEventAge: Duration.hours(1),
+      onFailure: { bind: () => ({ destination: this.handlerFunction.functionArn }) },
+    });
+    this.eventInvokeConfig.node.addDependency(this.grantSelfInvoke());
   }
 
   /** The `ServiceToken` for custom resources served by this handler. */
   public get serviceToken(): string {
     return this.handlerFunction.functionArn;
+  }
+
+  /**
+   * Makes a custom resource wait for the function's invocation configuration: its first request
+   * must already have the on-failure destination that answers when every attempt fails.
+   */
+  public serve(resource: IConstruct): void {
+    resource.node.addDependency(this.eventInvokeConfig);
   }
 
   /**
@@ -82,9 +107,10 @@ export class DrsHandlerProvider extends Construct {
   }
 
   /**
-   * Lets the function invoke itself asynchronously, and nothing else: long requests continue in
-   * a new invocation. A policy of its own, because the function's ARN in the role's default
-   * policy would be a circular dependency; resources that may continue depend on it.
+   * Lets the function invoke itself, and nothing else: long requests continue in a new
+   * asynchronous invocation, and Lambda delivers failed invocations to the function (its
+   * on-failure destination). A policy of its own, because the function's ARN in the role's
+   * default policy would be a circular dependency; resources that may continue depend on it.
    */
   public grantSelfInvoke(): iam.Policy {
     this.selfInvokePolicy ??= new iam.Policy(this, 'SelfInvokePolicy', {

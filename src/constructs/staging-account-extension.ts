@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
   OwnerTags,
+  RECONCILE_METADATA_KEY,
   RECONCILE_REQUEST_TYPE,
   ResourceTypes,
   StagingAccountExtensionAttributes as Attr,
@@ -252,10 +253,13 @@ export class StagingAccountExtension extends Resource {
       properties,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
+    provider.serve(this.resource);
     // Long requests continue in a new invocation of the function: allowed before the first one.
     this.resource.node.addDependency(provider.grantSelfInvoke());
 
-    const logicalId = this.stack.getLogicalId(this.resource.node.defaultChild as CfnResource);
+    // A token that resolves at synth, so overrideLogicalId() later is honoured.
+    const cfnResource = this.resource.node.defaultChild as CfnResource;
+    const logicalId = cfnResource.logicalId;
     this.stagingAccountId = props.stagingAccountId;
     this.ownerTags = { [OwnerTags.STACK_ID]: Aws.STACK_ID, [OwnerTags.LOGICAL_ID]: logicalId };
     const count = (name: string) => Token.asNumber(this.resource.getAtt(name));
@@ -271,21 +275,22 @@ export class StagingAccountExtension extends Resource {
     this.pendingCount = count(Attr.PENDING_COUNT);
 
     if (props.reconcileSchedule) {
-      // The same properties as the custom resource, and its Ref: the rule is created after the
-      // resource and deleted before it.
+      // The properties go into the resource's Metadata, which CloudFormation resolves and
+      // DescribeStackResource returns; the rule's Input (at most 8,192 characters) only names the
+      // resource. The rule is created after the resource and deleted before it.
+      cfnResource.addMetadata(RECONCILE_METADATA_KEY, properties);
       const request = {
         RequestType: RECONCILE_REQUEST_TYPE,
         ResourceType: ResourceTypes.STAGING_ACCOUNT_EXTENSION,
         StackId: Aws.STACK_ID,
         LogicalResourceId: logicalId,
-        PhysicalResourceId: this.resource.ref,
-        ResourceProperties: properties,
       };
       this.reconcileRule = new events.Rule(this, 'ReconcileSchedule', {
         schedule: props.reconcileSchedule,
         description: `cdk-drs-multi-account: reconcile the servers extended from staging account ${props.stagingAccountId}`,
         targets: [new targets.LambdaFunction(provider.handlerFunction, { event: events.RuleTargetInput.fromObject(request) })],
       });
+      this.reconcileRule.node.addDependency(this.resource);
     }
   }
 

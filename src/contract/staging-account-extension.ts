@@ -78,11 +78,17 @@ export const StagingAccountExtensionAttributes = {
 
 /**
  * The `RequestType` of a reconciliation that no CloudFormation request asked for (the optional
- * EventBridge schedule). Such an event carries `StackId`, `LogicalResourceId`, `ResourceType`,
- * `PhysicalResourceId` and `ResourceProperties` like a CloudFormation event, but no
+ * EventBridge schedule). Such an event carries only `RequestType`, `ResourceType`, `StackId` and
+ * `LogicalResourceId` (an EventBridge target Input is limited to 8,192 characters, too little for
+ * many tags or a large selector): the handler reads the resource's properties from its
+ * CloudFormation Metadata (key `RECONCILE_METADATA_KEY`, resolved by CloudFormation) with
+ * DescribeStackResource at each run, and its status and physical id with them. There is no
  * `ResponseURL`: nobody is answered, the outcome is logged.
  */
 export const RECONCILE_REQUEST_TYPE = 'Reconcile';
+
+/** Metadata key of the custom resource that holds its properties for scheduled runs. */
+export const RECONCILE_METADATA_KEY = 'cdk-drs-multi-account:reconcile';
 
 /** The physical id: one resource per staging account, stable across updates. */
 export const STAGING_ACCOUNT_EXTENSION_ID_PREFIX = 'drs-staging-account-extension:';

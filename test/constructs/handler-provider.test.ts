@@ -28,12 +28,13 @@ function logicalIdOf(template: Template, type: string): string {
 }
 
 describe('DrsHandlerProvider', () => {
-  test('one function, one role, one policy and one log group serve five servers', () => {
+  test('one function, one role, its two policies and one log group serve five servers', () => {
     const template = Template.fromStack(stackWithServers(5));
     template.resourceCountIs('Custom::DrsExtendedSourceServer', 5);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::IAM::Role', 1);
-    template.resourceCountIs('AWS::IAM::Policy', 1);
+    // The role's default policy, and the self-invoke policy (continuations, on-failure destination).
+    template.resourceCountIs('AWS::IAM::Policy', 2);
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
 
     const fnId = logicalIdOf(template, 'AWS::Lambda::Function');
@@ -62,8 +63,21 @@ describe('DrsHandlerProvider', () => {
       Role: { 'Fn::GetAtt': [roleId, 'Arn'] },
       LoggingConfig: { LogGroup: { Ref: logGroupId } },
     });
-    // Lambda's default retries: the handler adopts what a crashed attempt created.
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+    // Lambda's two retries (the handler adopts what a crashed attempt created), then the function
+    // itself as on-failure destination, which answers FAILED; an event older than an hour is useless.
+    const fnId = logicalIdOf(template, 'AWS::Lambda::Function');
+    const selfInvoke = Object.keys(template.findResources('AWS::IAM::Policy')).find((id) => id.includes('SelfInvokePolicy'))!;
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.hasResource('AWS::Lambda::EventInvokeConfig', {
+      Properties: {
+        FunctionName: { Ref: fnId },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 3600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [fnId, 'Arn'] } } },
+      },
+      DependsOn: [selfInvoke],
+    });
     template.hasResource('AWS::Logs::LogGroup', {
       Properties: { RetentionInDays: 365 },
       DeletionPolicy: 'Delete',
@@ -162,17 +176,26 @@ describe('DrsHandlerProvider', () => {
     ]);
   });
 
+  test('custom resources wait for the invocation configuration, so their first request has the on-failure destination', () => {
+    const template = Template.fromStack(stackWithServers(2));
+    const config = logicalIdOf(template, 'AWS::Lambda::EventInvokeConfig');
+    for (const r of Object.values(template.findResources('Custom::DrsExtendedSourceServer'))) {
+      expect(r.DependsOn).toEqual(expect.arrayContaining([config]));
+    }
+  });
+
   test('the function waits for its whole policy before it can be invoked', () => {
     const template = Template.fromStack(stackWithServers(1));
     const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
-    expect(fn.DependsOn).toEqual(expect.arrayContaining([logicalIdOf(template, 'AWS::IAM::Policy')]));
+    const defaultPolicy = Object.keys(template.findResources('AWS::IAM::Policy')).find((id) => id.includes('DefaultPolicy'))!;
+    expect(fn.DependsOn).toEqual(expect.arrayContaining([defaultPolicy]));
   });
 
   test('a stack without DRS resources gets only the log statement', () => {
     const stack = new Stack(new App(), 'Empty');
     DrsHandlerProvider.getOrCreate(stack);
-    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0]
-      .Properties.PolicyDocument.Statement;
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const statements = policies[Object.keys(policies).find((id) => id.includes('DefaultPolicy'))!].Properties.PolicyDocument.Statement;
     expect(statements.map((s: { Action: unknown }) => s.Action)).toEqual([['logs:CreateLogStream', 'logs:PutLogEvents']]);
   });
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -64,7 +64,8 @@ describe('StagingAccountExtension', () => {
         FailOnExtensionError: 'true',
         ReconcileToken: '2024-06-01',
       },
-      DependsOn: [policyId],
+      // The self-invoke policy, and the invocation configuration (on-failure destination).
+      DependsOn: [Object.keys(resourcesOf(stack, 'AWS::Lambda::EventInvokeConfig'))[0], policyId].sort(),
       UpdateReplacePolicy: 'Delete',
       DeletionPolicy: 'Delete',
     });
@@ -182,7 +183,7 @@ describe('StagingAccountExtension', () => {
 });
 
 describe('reconcile schedule', () => {
-  test('a rule invokes the stack\'s handler with a Reconcile request for this resource and its properties', () => {
+  test('a rule invokes the stack\'s handler naming the resource; the properties are in its resolved Metadata', () => {
     const stack = targetStack();
     const ext = new StagingAccountExtension(stack, 'Staging1', {
       stagingAccountId: STAGING,
@@ -193,27 +194,47 @@ describe('reconcile schedule', () => {
     expect(ext.reconcileRule).toBeDefined();
     const template = Template.fromStack(stack).toJSON() as CfnTemplate;
     const { logicalId, resource } = onlyResource(stack, CR_TYPE);
-    const { resource: rule } = onlyResource(stack, 'AWS::Events::Rule');
+    const { logicalId: ruleId, resource: rule } = onlyResource(stack, 'AWS::Events::Rule');
     const fnId = Object.keys(resourcesOf(stack, 'AWS::Lambda::Function'))[0];
     expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
     expect(rule.Properties.Targets).toHaveLength(1);
     expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    expect(template.Resources![ruleId].DependsOn).toEqual(expect.arrayContaining([logicalId]));
 
-    const deployed = { ...ctx, physicalIds: { [logicalId]: `drs-staging-account-extension:${STAGING}` } };
-    const input = JSON.parse(String(resolve(template, rule.Properties.Targets[0].Input, deployed)));
+    const input = JSON.parse(String(resolve(template, rule.Properties.Targets[0].Input, ctx)));
+    expect(input).toEqual({ RequestType: 'Reconcile', ResourceType: CR_TYPE, StackId: STACK_ID, LogicalResourceId: logicalId });
     const { ServiceToken: _token, ...properties } = resource.Properties;
-    expect(input).toEqual({
-      RequestType: 'Reconcile',
-      ResourceType: CR_TYPE,
-      StackId: STACK_ID,
-      LogicalResourceId: logicalId,
-      PhysicalResourceId: `drs-staging-account-extension:${STAGING}`,
-      ResourceProperties: properties,
-    });
+    expect(template.Resources![logicalId].Metadata).toMatchObject({ 'cdk-drs-multi-account:reconcile': properties });
     // EventBridge may invoke the function.
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
     });
+  });
+
+  test('many tags and a large selector: the rule\'s Input stays far below EventBridge\'s 8,192 characters', () => {
+    const stack = targetStack();
+    const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`tag-key-${i}-${'k'.repeat(100)}`, 'v'.repeat(256)]));
+    new StagingAccountExtension(stack, 'Staging1', {
+      stagingAccountId: STAGING,
+      selector: ServerSelector.hostnameMatches(...Array.from({ length: 50 }, (_, i) => `host-${i}-${'x'.repeat(40)}-*`)),
+      tags,
+      reconcileSchedule: events.Schedule.rate(Duration.hours(1)),
+    });
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+    const { resource: rule } = onlyResource(stack, 'AWS::Events::Rule');
+    const input = String(resolve(template, rule.Properties.Targets[0].Input, ctx));
+    expect(input.length).toBeLessThan(1000);
+  });
+
+  test('overrideLogicalId after construction: the rule and the owner tags name the final logical id', () => {
+    const stack = targetStack();
+    const ext = new StagingAccountExtension(stack, 'Staging1', { stagingAccountId: STAGING, reconcileSchedule: events.Schedule.rate(Duration.hours(1)) });
+    (ext.node.findChild('Resource').node.defaultChild as CfnResource).overrideLogicalId('RenamedExtension');
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+    expect(template.Resources!.RenamedExtension.Type).toBe(CR_TYPE);
+    const { resource: rule } = onlyResource(stack, 'AWS::Events::Rule');
+    expect(JSON.parse(String(resolve(template, rule.Properties.Targets[0].Input, ctx))).LogicalResourceId).toBe('RenamedExtension');
+    expect(stack.resolve(ext.ownerTags[OwnerTags.LOGICAL_ID])).toBe('RenamedExtension');
   });
 });
 

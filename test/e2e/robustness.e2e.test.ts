@@ -20,3 +20,15 @@ test('DescribeSourceServers refusing maxResults 1000: the handler falls back to 
   expect(world.drs.inventory(world.target.account, world.region)).toEqual([]);
   expect(callsByOperation(world.drs, world.target.account).DescribeSourceServers).toBeGreaterThan(0);
 });
+
+test('every attempt of the Create dies before answering: the on-failure destination answers FAILED, the rollback removes the server', async () => {
+  world = await startWorld();
+  expect((await world.driver.deploy(world.staging)).status).toBe('CREATE_COMPLETE');
+  // The first server's three attempts (the call and Lambda's two retries) die as they answer.
+  world.driver.dieBeforeResponding(3);
+  const result = await world.driver.deploy(world.target);
+  expect(result.status).toBe('ROLLBACK_COMPLETE');
+  expect(result.failures[0].reason).toContain('failed 3 time(s) and Lambda gave up (RetriesExhausted)');
+  expect(result.failures[0].reason).not.toContain('did not send a response');
+  expect(world.drs.inventory(world.target.account, world.region)).toEqual([]);
+});

@@ -627,6 +627,7 @@ export class LifecycleDriver {
       // A function that returned without answering leaves CloudFormation waiting until its
       // one-hour timeout: no Lambda retry, the resource fails.
       if (exitCode === 0 && !response) break;
+      if (attempt === attempts && exitCode !== 0 && !response) this.queueFailureRecord(d, fn, event, attempts);
     }
     // A handler that handed its work to a new invocation of itself: that one (or a later one) answers.
     await this.drainAsyncInvocations(() => response !== undefined);
@@ -657,7 +658,37 @@ export class LifecycleDriver {
           durationMs: Date.now() - started,
         });
         if (exitCode === 0) break;
+        if (attempt === 1 + (this.options.lambdaRetries ?? 2)) this.queueFailureRecord(d, fn, payload, attempt);
       }
+    }
+  }
+
+  /**
+   * Lambda gave up on an asynchronous invocation: the invocation record goes to the function's
+   * on-failure destination when its EventInvokeConfig names a function of the stack.
+   */
+  private queueFailureRecord(d: DeployedStack, fn: FunctionInfo, payload: unknown, attempts: number): void {
+    const template = d.stack.template as CfnTemplate;
+    const ctx = this.context(d);
+    for (const [logicalId, r] of Object.entries<any>(template.Resources ?? {})) {
+      if (r.Type !== 'AWS::Lambda::EventInvokeConfig' || !d.resources.has(logicalId)) continue;
+      if (resolveValue(template, r.Properties?.FunctionName, ctx) !== fn.name) continue;
+      const destination = r.Properties?.DestinationConfig?.OnFailure?.Destination;
+      if (destination === undefined) return;
+      const target = this.functionFor(d, String(resolveValue(template, destination, ctx)));
+      this.asyncQueue.push({
+        d,
+        fn: target,
+        payload: {
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          requestContext: { requestId: randomUUID(), functionArn: `${fn.name}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+          requestPayload: payload,
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          responsePayload: { errorType: 'Error', errorMessage: 'the invocation failed (local run)' },
+        },
+      });
+      return;
     }
   }
 

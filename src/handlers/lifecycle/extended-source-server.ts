@@ -167,8 +167,14 @@ async function adoptExisting(
   const claim = claimOf(existing, owner);
   const what = `staging source server ${props.stagingSourceServerArn} is already extended into account ${drs.options.account} as ${sourceServerId}`;
   if (claim.kind === 'mine') {
+    // A retried create, or this resource declared again after a removal with RETAIN: the server
+    // gets the tags declared now (tags it has that are not declared are left alone).
     drs.log('adopting the server an earlier attempt of this resource created', { sourceServerId });
-    return { server: existing, takenOver: false };
+    const current = existing.tags ?? {};
+    const set = Object.fromEntries(Object.entries(props.tags).filter(([k, v]) => !RESERVED_TAG_KEYS.includes(k) && current[k] !== v));
+    if (Object.keys(set).length === 0) return { server: existing, takenOver: false };
+    await drs.retag(existing, { set, remove: [] }, 'applied the declared tags to the adopted server');
+    return { server: { ...existing, tags: { ...current, ...set } }, takenOver: false };
   }
   if (claim.kind === 'sibling' || claim.kind === 'lent') {
     const from = claim.kind === 'sibling' ? claim.logicalId : claim.to;
@@ -244,8 +250,13 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
   const stack = request.stack ?? new StackView(undefined, owner.stackId, drs.log);
   const ctx = drs.ctx('CreateExtendedSourceServer', { stagingSourceServerArn: props.stagingSourceServerArn });
   const found = await adoptExisting(drs, props, owner, stack);
-  // A server taken over is the old resource's, as it is: no waiting, and never deleted here.
-  if (found?.takenOver) return { physicalResourceId: found.server.sourceServerID!, data: attributesOf(found.server, props, options) };
+  // A server taken over is the old resource's, as it is: no waiting, and never deleted here. So
+  // is the server CloudFormation holds for this resource, found again when an Update rolls a
+  // staging ARN change back: waiting for it (its staging side may be unreadable by now) could only
+  // fail the rollback.
+  if (found && (found.takenOver || found.server.sourceServerID === request.currentPhysicalId)) {
+    return { physicalResourceId: found.server.sourceServerID!, data: attributesOf(found.server, props, options) };
+  }
   let server = found?.server;
   if (!server) {
     try {

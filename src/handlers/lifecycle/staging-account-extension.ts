@@ -9,6 +9,7 @@
  * harmless.
  */
 import {
+  RECONCILE_METADATA_KEY,
   RECONCILE_REQUEST_TYPE,
   STAGING_ACCOUNT_EXTENSION_ID_PREFIX,
   stagingAccountExtensionId,
@@ -22,6 +23,7 @@ import { CloudFormationEvent } from '../response';
 import { parseStagingAccountExtensionProperties } from '../staging-account-extension-properties';
 import { LifecycleOptions, ResourceOutcome } from './options';
 import { Owner, stackResourcesFrom, StackView } from './ownership';
+import { readScheduledRequest, requestGuard } from './request-guard';
 import { reconcileStagingAccount, removeOwnedServers } from './staging-account-reconcile';
 import { Continuation, DEFAULTS, ReconcileResult, ReconcileSettings } from './staging-account-session';
 
@@ -115,11 +117,29 @@ export async function stagingAccountExtension(
       return { physicalResourceId };
     }
     const result = await removeOwnedServers(deps.client, { owner, stagingAccountId, progress, stack }, options, settings);
+    if (result.kind === 'stopped') return { physicalResourceId };
     if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);
     return { physicalResourceId };
   }
 
-  const props = parseStagingAccountExtensionProperties(event.ResourceProperties);
+  const guard = requestGuard(deps.cloudFormation, event, log);
+  const stopped = (why: string): ContinuedOutcome => {
+    log('stopping without acting', { why, invocation: progress.invocation });
+    return { physicalResourceId: event.PhysicalResourceId ?? '', continued: true };
+  };
+  let rawProperties: unknown = event.ResourceProperties;
+  let scheduledPhysicalId: string | undefined;
+  if (isReconcileRequest(event)) {
+    const scheduled = await readScheduledRequest(deps.cloudFormation, event, RECONCILE_METADATA_KEY);
+    if (scheduled.stop !== undefined) return stopped(scheduled.stop);
+    rawProperties = scheduled.properties;
+    scheduledPhysicalId = scheduled.physicalResourceId;
+  } else if (progress.invocation > 1) {
+    // A continuation: the request may have been answered meanwhile (a duplicate chain) or given up.
+    const why = await guard();
+    if (why) return stopped(why);
+  }
+  const props = parseStagingAccountExtensionProperties(rawProperties);
   let oldTags: Record<string, string> | undefined;
   if (requestType === 'Update') {
     try {
@@ -129,6 +149,9 @@ export async function stagingAccountExtension(
     }
   }
   const physicalResourceId = stagingAccountExtensionId(props.stagingAccountId);
+  if (scheduledPhysicalId !== undefined && scheduledPhysicalId !== physicalResourceId) {
+    log('the scheduled run\'s properties name another staging account than the resource\'s physical id', { scheduledPhysicalId, physicalResourceId });
+  }
   // Servers of a staging account the resource no longer declares are removed on Create and
   // Update, except those of the account CloudFormation still holds as its physical id (their
   // Delete comes, or the rollback keeps them). A scheduled run may overlap a deployment: it
@@ -138,8 +161,9 @@ export async function stagingAccountExtension(
     ? undefined
     : { keep: [props.stagingAccountId, ...(requestType === 'Update' && current ? [current] : [])] };
   const result = await reconcileStagingAccount(deps.client, {
-    owner, props, oldTags, progress, physicalResourceId, stack, takeOver: requestType === 'Create', otherAccounts,
+    owner, props, oldTags, progress, physicalResourceId, stack, takeOver: requestType === 'Create', otherAccounts, guard,
   }, options, settings);
+  if (result.kind === 'stopped') return stopped(result.why);
   if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);
   return { physicalResourceId, data: result.data };
 }

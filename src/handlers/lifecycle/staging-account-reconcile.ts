@@ -13,6 +13,7 @@ import { evaluateSelector, Verdict } from '../selector';
 import { StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { LifecycleOptions } from './options';
 import { claimOf, deleteDecision, Handover, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
+import { RequestGuard } from './request-guard';
 import {
   Continuation, EXAMPLES_IN_LOG, EXAMPLES_IN_MESSAGE, examples, Failure, hostnameOf, OutOfTime, ReconcileResult, ReconcileSettings,
   removeServer, runTasks, Session, statusOf, Task,
@@ -36,6 +37,8 @@ export interface ReconcileRequest {
   readonly takeOver?: boolean;
   /** Create and Update: owned servers of staging accounts not in `keep` are removed. */
   readonly otherAccounts?: { readonly keep: readonly string[] };
+  /** Asked before servers are extended: a reason to stop ends the request without acting. */
+  readonly guard?: RequestGuard;
 }
 
 
@@ -237,6 +240,10 @@ async function reconcileOnce(
     strays: strays.length,
   });
 
+  if (toExtend.length > 0 && request.guard) {
+    const why = await request.guard();
+    if (why) return { kind: 'stopped', progress: progress(), why };
+  }
   const { failures, notDone } = await runTasks(session, tasks, performer(session, request, counts));
   if (notDone > 0) return { kind: 'continue', progress: progress(), why: `${notDone} of ${tasks.length} server tasks left` };
 

@@ -28,7 +28,12 @@ export interface ReconcileSettings {
    * fails: CloudFormation waits at most an hour for a custom resource. @default 50 minutes
    */
   readonly totalBudgetMs?: number;
-  /** Invocations per request, against a runaway chain. @default 25 */
+  /**
+   * Invocations per request, against a runaway chain. Below 16: Lambda's recursive loop detection
+   * stops a chain of invocations caused by the same event after 16 (the on-failure destination
+   * then answers). Twelve invocations of up to 15 minutes each exceed the 50-minute budget
+   * anyway. @default 12
+   */
   readonly maxInvocations?: number;
   /** Times one task is put back after its retries ran out (throttling) before the invocation hands it on. @default 3 */
   readonly maxTaskAttempts?: number;
@@ -37,7 +42,7 @@ export interface ReconcileSettings {
 export const DEFAULTS: Required<ReconcileSettings> = {
   concurrency: 5,
   totalBudgetMs: 50 * 60_000,
-  maxInvocations: 25,
+  maxInvocations: 12,
   maxTaskAttempts: 3,
 };
 
@@ -59,7 +64,9 @@ export interface Continuation {
 
 export type ReconcileResult =
   | { readonly kind: 'done'; readonly data: Record<string, string>; readonly progress: Continuation }
-  | { readonly kind: 'continue'; readonly progress: Continuation; readonly why: string };
+  | { readonly kind: 'continue'; readonly progress: Continuation; readonly why: string }
+  /** The request may no longer act (see request-guard.ts): nothing more is done, nobody is answered. */
+  | { readonly kind: 'stopped'; readonly progress: Continuation; readonly why: string };
 
 export interface Failure {
   readonly task: Task['kind'];

@@ -116,7 +116,7 @@ describe('create', () => {
   });
 
   test('retried create: adopts the server carrying our owner tags instead of creating another', async () => {
-    lookupFor([extendedServer()]);
+    lookupFor([extendedServer({ tags: { ...OUR_TAGS, team: 'dr' } })]);
     const outcome = await createExtendedSourceServer(client, { owner: OWNER, props: input() }, options());
     expect(outcome.physicalResourceId).toBe(SERVER_ID);
     expect(calls()).toEqual(['DescribeSourceServersCommand']);
@@ -140,7 +140,7 @@ describe('create', () => {
   test('the lost-response case: create answers Conflict, the second lookup finds our server and adopts it', async () => {
     drs.on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] } })
       .resolvesOnce({ items: [] })
-      .resolves({ items: [extendedServer()] });
+      .resolves({ items: [extendedServer({ tags: { ...OUR_TAGS, team: 'dr' } })] });
     drs.on(CreateExtendedSourceServerCommand).rejects(errors.conflict('already extended'));
     const outcome = await createExtendedSourceServer(client, { owner: OWNER, props: input() }, options());
     expect(outcome.physicalResourceId).toBe(SERVER_ID);
@@ -296,15 +296,25 @@ describe('update', () => {
     expect(drs.commandCalls(DisconnectSourceServerCommand)).toHaveLength(0);
   });
 
-  test('rolling back a replacement adopts the old server, and does not delete it if it fails', async () => {
-    // Update B -> A during rollback: the server for A (our current physical id) still exists.
-    lookupFor([extendedServer({ status: 'EXTENSION_ERROR' })]);
-    const err = await failure(updateExtendedSourceServer(client, {
+  test('rolling back a replacement adopts the old server as it is: no wait (even in EXTENSION_ERROR), no delete', async () => {
+    // Update B -> A during rollback: the server for A (our current physical id) still exists,
+    // and its staging server may be unreadable by now: the rollback must not fail on it.
+    lookupFor([extendedServer({ status: 'EXTENSION_ERROR', tags: { ...OUR_TAGS, team: 'dr' } })]);
+    const outcome = await updateExtendedSourceServer(client, {
       owner: OWNER, props: input(), oldProps: input({ arn: OTHER_STAGING_ARN }), physicalResourceId: SERVER_ID,
-    }, options()));
-    expect(err.message).toContain('failed');
-    expect(err.message).not.toContain('deleted again');
+    }, options());
+    expect(outcome.physicalResourceId).toBe(SERVER_ID);
+    expect(clock.sleeps).toEqual([]);
     expect(drs.commandCalls(DeleteSourceServerCommand)).toHaveLength(0);
+    expect(drs.commandCalls(TagResourceCommand)).toHaveLength(0);
+  });
+
+  test('a server of this resource found again on Create (re-declared after RETAIN) gets the declared tags', async () => {
+    lookupFor([extendedServer({ tags: { ...OUR_TAGS, team: 'old', manual: 'keep' } })]);
+    const outcome = await createExtendedSourceServer(client, { owner: OWNER, props: input({ tags: { team: 'dr', tier: 'web' } }) }, options());
+    expect(outcome.physicalResourceId).toBe(SERVER_ID);
+    expect(drs.commandCalls(TagResourceCommand).map((c) => c.args[0].input)).toEqual([{ resourceArn: serverArn(SERVER_ID), tags: { team: 'dr', tier: 'web' } }]);
+    expect(drs.commandCalls(CreateExtendedSourceServerCommand)).toHaveLength(0);
   });
 
   test('tags: adds and changes user keys, removes dropped user keys, never touches owner keys', async () => {
