@@ -176,13 +176,16 @@ export function historyArbitrary(options: GeneratorOptions = {}): fc.Arbitrary<H
 
 /** Random specs, for checking the template factory against synthesis. */
 export function specArbitrary(): fc.Arbitrary<StackSpec> {
-  const server = (id: string) => fc.record<ServerSpec>({ id: fc.constant(id), server: serverKey, tags, retain: fc.boolean() });
+  const keys = Object.entries(STAGING_POOL).flatMap(([name, servers]) => servers.map((_, i) => `${name}:${i}`));
   const extension = fc.record<ExtensionSpec>({
     id: fc.constant(EXTENSION_ID), staging, selector, tags, prune: fc.boolean(), retain: fc.boolean(),
   });
+  // A staging server is declared once per stack (synthesis refuses a second declaration).
+  const servers = fc.shuffledSubarray(keys, { maxLength: 3 }).chain((picked): fc.Arbitrary<ServerSpec[]> => (picked.length === 0
+    ? fc.constant([])
+    : fc.tuple(...picked.map((key, i) => fc.record<ServerSpec>({ id: fc.constant(SERVER_IDS[i]), server: fc.constant(key), tags, retain: fc.boolean() })))));
   return fc.record({
-    servers: fc.subarray(SERVER_IDS, { maxLength: 3 })
-      .chain((ids): fc.Arbitrary<ServerSpec[]> => (ids.length === 0 ? fc.constant([]) : fc.tuple(...ids.map(server)))),
+    servers,
     extensions: fc.option(extension, { nil: undefined }).map((e) => (e ? [e] : [])),
     canary: fc.nat({ max: 9 }),
   });

@@ -222,24 +222,19 @@ export class TemplateFactory {
         ...(e.prune ? { PruneNotMatching: 'true' } : {}),
       };
       r.Properties = { ServiceToken: r.Properties.ServiceToken, ...properties };
+      // The reconcile schedule reads the properties from the resource's Metadata.
+      if (r.Metadata) r.Metadata = Object.fromEntries(Object.keys(r.Metadata).map((k) => [k, clone(properties)]));
       r.UpdateReplacePolicy = policy(e.retain);
       r.DeletionPolicy = policy(e.retain);
       resources[e.id] = r;
       customs.push(e.id);
-      const rule = clone(full.Resources[`${BASE_EXTENSION.id}Schedule`]);
+      // The schedule and its permission name the resource only (its properties are read from
+      // the resource's Metadata at each run): the base's, renamed.
+      const renamed = (id: string) => JSON.parse(JSON.stringify(full.Resources[id]).split(BASE_EXTENSION.id).join(e.id));
+      const rule = renamed(`${BASE_EXTENSION.id}Schedule`);
       rule.Properties.Description = `cdk-drs-multi-account: reconcile the servers extended from staging account ${STAGING[e.staging]}`;
-      const [, parts] = rule.Properties.Targets[0].Input['Fn::Join'];
-      rule.Properties.Targets[0].Input = {
-        'Fn::Join': ['', [
-          parts[0], parts[1],
-          `","LogicalResourceId":"${e.id}","PhysicalResourceId":"`,
-          { Ref: e.id },
-          `","ResourceProperties":${JSON.stringify(properties)}}`,
-        ]],
-      };
       resources[`${e.id}Schedule`] = rule;
-      const permission = clone(full.Resources[`${BASE_EXTENSION.id}SchedulePermission`]);
-      permission.Properties.SourceArn = { 'Fn::GetAtt': [`${e.id}Schedule`, 'Arn'] };
+      const permission = renamed(`${BASE_EXTENSION.id}SchedulePermission`);
       resources[`${e.id}SchedulePermission`] = permission;
     }
     const canary = clone(full.Resources[CANARY_ID]);
