@@ -37,12 +37,7 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     expectedFix: 'unassigned',
     matches: (v) => /ROLLBACK_FAILED.*listing the servers of staging account \d+ was denied/.test(v.message),
   },
-  {
-    name: 'the rollback of a staging-ARN change fails when the original staging server can no longer be read (removed, or trust revoked): UPDATE_ROLLBACK_FAILED',
-    regression: 'rolling back a staging ARN change while the old staging server is unreadable',
-    expectedFix: 'issue9-handler (defect 3, ownership across rollbacks)',
-    matches: (v) => /UPDATE_ROLLBACK_FAILED/.test(v.message) && /extending arn:\S+ into account \d+ region \S+ as s-\w+ failed/.test(v.message),
-  },
+
   {
     name: 'a retried DeleteSourceServer after a lost response is denied (the server is gone, so its owner tags are too): DELETE_FAILED',
     regression: 'an extension\'s destroy survives a lost DeleteSourceServer response',
@@ -56,12 +51,7 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     expectedFix: 'issue9-handler (defect 3, ownership across rollbacks)',
     matches: (v, s) => s.kind === 'deploy' && /ROLLBACK_COMPLETE\) still has server .*previous-logical-id/.test(v.message),
   },
-  {
-    name: 're-declaring a retained server adopts it with its old tags',
-    regression: 're-declaring a retained server applies the declared tags',
-    expectedFix: 'unassigned (issue9-handler area)',
-    matches: (v) => /declares tags .* has others/.test(v.message),
-  },
+
   {
     name: 'an extension with prune keeps servers its new selector does not match',
     regression: 'an extension with prune drops the servers its new selector no longer matches',

@@ -101,11 +101,11 @@ describe('model-based regressions', () => {
     ]);
   });
 
-  // Defect 3 (ownership across rollbacks; issue9-handler): an update changes SrvA's staging ARN
+  // Defect 3 (ownership across rollbacks; fixed by issue9-handler): an update changes SrvA's staging ARN
   // and fails (the staging trust is gone); the rollback's Update back to the old ARN is read as
   // another ARN change, adopts the resource's own server and waits for EXTENDED, which never
   // comes (its staging server was removed): UPDATE_ROLLBACK_FAILED.
-  it.failing('rolling back a staging ARN change while the old staging server is unreadable', async () => {
+  it('rolling back a staging ARN change while the old staging server is unreadable', async () => {
     await expectNoViolation('apiReference', [
       { kind: 'deploy', stack: 'B', spec: spec(1, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
       { kind: 'trustRevoked', staging: 'S1' },
@@ -137,10 +137,10 @@ describe('model-based regressions', () => {
     ]);
   });
 
-  // Unassigned (adoption; issue9-handler's area): a server kept by removal policy RETAIN still
+  // Adoption (fixed by issue9-handler): a server kept by removal policy RETAIN still
   // carries the resource's owner tags; declaring the same resource again adopts it, but with
   // the tags it had, not the ones the template now declares.
-  it.failing('re-declaring a retained server applies the declared tags', async () => {
+  it('re-declaring a retained server applies the declared tags', async () => {
     await expectNoViolation('apiReference', [
       { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S1:3', { retain: true })]), fault: { kind: 'none' } },
       { kind: 'deploy', stack: 'A', spec: spec(2, []), fault: { kind: 'none' } },
