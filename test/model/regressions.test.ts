@@ -126,6 +126,18 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Unassigned (hand-back; issue9-handler's area): a per-server resource that took its server over
+  // from the stack's extension is removed; its Delete hands the server back to the extension but
+  // leaves the per-server resource's user tags on it instead of the extension's.
+  it.failing('a server handed back to the extension gets the extension\'s tags', async () => {
+    const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'all' as const }, tags: {}, prune: false, retain: false };
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(2, [server('SrvA', 'S1:0', { tags: { Team: 'a' } })], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(3, [], [ext]), fault: { kind: 'none' } },
+    ]);
+  });
+
   // Unassigned (lost responses; issue9-robust's area): a StagingAccountExtension's Delete
   // deletes a server but the response is lost; the retry of DeleteSourceServer on a server that
   // is gone is authorized without its owner tags and denied (AccessDenied, not
