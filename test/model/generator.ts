@@ -183,7 +183,9 @@ export function specArbitrary(): fc.Arbitrary<StackSpec> {
   // A staging server is declared once per stack (synthesis refuses a second declaration).
   const servers = fc.shuffledSubarray(keys, { maxLength: 3 }).chain((picked): fc.Arbitrary<ServerSpec[]> => (picked.length === 0
     ? fc.constant([])
-    : fc.tuple(...picked.map((key, i) => fc.record<ServerSpec>({ id: fc.constant(SERVER_IDS[i]), server: fc.constant(key), tags, retain: fc.boolean() })))));
+    : fc.tuple(...picked.map((key, i) => fc.record<ServerSpec>({
+      id: fc.constant(SERVER_IDS[i]), server: fc.constant(key), tags, retain: fc.boolean(),
+    })))));
   return fc.record({
     servers,
     extensions: fc.option(extension, { nil: undefined }).map((e) => (e ? [e] : [])),
