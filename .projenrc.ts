@@ -40,6 +40,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Bundled: the handler reads a resource's resolved Metadata (reconcile schedule) and checks
     // whether a resource still exists in its stack.
     '@aws-sdk/client-cloudformation@3.523.0',
+    // Bundled into the coverage report: its EventBridge event.
+    '@aws-sdk/client-eventbridge@3.523.0',
     // Model-based lifecycle tests: generated stack histories.
     'fast-check@^4.10.2',
     '@fast-check/jest@^2.3.0',
@@ -98,6 +100,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.tsconfigDev.addInclude('../examples/**/*.ts');
 project.tsconfigDev.addInclude('../scripts/**/*.ts');
 project.tsconfigDev.addInclude('../benchmarks/**/*.ts');
+// Except the consumer test's apps: they import the packed library by its name, in a folder of
+// their own (scripts/consumer-test.sh), and are type-checked there.
+project.tsconfigDev.addExclude('../scripts/consumer/**');
+project.eslint?.addIgnorePattern('scripts/consumer/');
 
 // projen's lambda bundling has no minify option: rewrite each bundle task with it.
 for (const task of project.tasks.all) {
@@ -144,7 +150,7 @@ codeOnly.exec('jsii-pacmak --code-only --no-npmignore --rosetta-tablet .jsii.tab
   '--target python --target java --target dotnet --target go --outdir dist/code-only');
 
 // The integ test: its snapshot is checked by jest (test/integ/snapshot.test.ts) without AWS;
-// integ:deploy runs it in two real accounts with the CDK CLI (>= 2.1144, for schema 54).
+// integ:deploy runs it in two real accounts with the pinned CDK CLI (a dev dependency).
 const INTEG_APP = 'ts-node --project test/tsconfig.json test/integ/integ.multi-account.ts';
 project.addTask('integ:snapshot', {
   description: 'Re-synthesize the integ tests into their committed snapshots (test/integ/*.snapshot)',
@@ -153,6 +159,9 @@ project.addTask('integ:snapshot', {
 const integDeploy = project.addTask('integ:deploy', {
   description: 'Deploy the integ test to real staging and target accounts (DRS_INTEG_* variables), assert the extended server, destroy',
 });
+// First a preflight: without DRS_INTEG_* variables or AWS credentials it stops with what to set,
+// before anything is bundled or deployed (the defaults are the snapshot's placeholder accounts).
+integDeploy.exec('ts-node --transpile-only --project test/tsconfig.json test/integ/preflight.ts');
 integDeploy.spawn(project.tasks.tryFind('bundle')!);
 // Destroy even when the deployment or an assertion failed, and report the deployment's result.
 integDeploy.exec(`cdk deploy --app "${INTEG_APP}" --output cdk.out/integ --all --require-approval never; rc=$?; ` +
@@ -169,6 +178,13 @@ project.addTask('benchmark', {
   receiveArgs: true,
 });
 
+// The drill state machine in the States Language interpreter at 3, 100 and 300 servers.
+project.addTask('benchmark:drill', {
+  description: 'Run the RecoveryDrill definition against the local DRS at 3, 100 and 300 servers (benchmarks/RESULTS-drill.md)',
+  exec: 'ts-node --project test/tsconfig.json benchmarks/drill.ts',
+  receiveArgs: true,
+});
+
 // Model-based tests, the long run (CI runs a fixed seed inside jest: test/model/model.test.ts).
 project.addTask('fuzz', {
   description: 'Run random stack histories against the local DRS: npx projen fuzz -- --seed 42 --runs 10000 (see test/model/README.md)',
@@ -179,7 +195,10 @@ project.addTask('fuzz', {
 
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
-  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*',
+  // CI and benchmark output (the cdk-lib matrix installs a whole aws-cdk-lib into .ci-out).
+  '/.ci-out', '/.benchmark', 'cdk.out',
+  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*', '!/lib/handlers/drill-steps-function.*',
+  '!/lib/handlers/coverage-report-function.*',
 ]) {
   project.addPackageIgnore(pattern);
 }

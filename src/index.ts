@@ -6,3 +6,8 @@ export * from './constructs/monitoring';
 export * from './constructs/server-selector';
 export * from './constructs/staging-account-extension';
 export * from './constructs/staging-trust-stack-set';
+export * from './constructs/drs-handler';
+export * from './constructs/drs-metrics';
+export * from './constructs/coverage-report';
+export * from './constructs/drs-dashboard';
+export * from './constructs/recovery-drill';

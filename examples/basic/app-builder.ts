@@ -1,6 +1,6 @@
 import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 // In your own app: import { ExtendedSourceServer, StagingAccountTrust } from 'cdk-drs-multi-account';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { ExtendedSourceServer, StagingAccountTrust } from '../../src';
 
 export interface ExampleAppOptions {
@@ -12,7 +12,7 @@ export interface ExampleAppOptions {
    * `application` (the value of the servers' `Application` tag; default `example`).
    */
   readonly context?: Record<string, string>;
-  /** Run cdk-nag's AWS Solutions checks at synth. @default true */
+  /** Run cdk-nag's AWS Solutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1 and Serverless checks at synth. @default true */
   readonly nag?: boolean;
 }
 
@@ -66,7 +66,11 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   targetStack.addStackDependency(stagingStack);
 
   if (options.nag ?? true) {
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // The cdk-nag packs regulated teams run; every finding is fixed or acknowledged with a reason.
+    Validations.of(app).addPlugins(
+      new AwsSolutionsChecks(app), new HIPAASecurityChecks(app), new NIST80053R5Checks(app),
+      new PCIDSS321Checks(app), new ServerlessChecks(app),
+    );
   }
   return { app, stagingStack, targetStack };
 }

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 // In your own app: import { ... } from 'cdk-drs-multi-account';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import {
   DrsInitialization,
   DrsMonitoring,
@@ -22,7 +22,7 @@ export interface ExampleAppOptions {
    * `lagThresholdMinutes` (replication lag alarm threshold; default 30).
    */
   readonly context?: Record<string, string>;
-  /** Run cdk-nag's AWS Solutions checks at synth. @default true */
+  /** Run cdk-nag's AWS Solutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1 and Serverless checks at synth. @default true */
   readonly nag?: boolean;
 }
 
@@ -111,7 +111,11 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   targetStack.addStackDependency(stagingStack);
 
   if (options.nag ?? true) {
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // The cdk-nag packs regulated teams run; every finding is fixed or acknowledged with a reason.
+    Validations.of(app).addPlugins(
+      new AwsSolutionsChecks(app), new HIPAASecurityChecks(app), new NIST80053R5Checks(app),
+      new PCIDSS321Checks(app), new ServerlessChecks(app),
+    );
   }
   return { app, stagingStack, targetStack };
 }

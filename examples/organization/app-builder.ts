@@ -1,6 +1,6 @@
 import { App, CfnOutput, Stack, Token, Validations } from 'aws-cdk-lib';
 // In your own app: import { ... } from 'cdk-drs-multi-account';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { ServerSelector, StagingAccountExtension, StagingAccountTrust, StagingTrustStackSet } from '../../src';
 
 export interface ExampleAppOptions {
@@ -14,7 +14,7 @@ export interface ExampleAppOptions {
    * of the servers' `Application` tag; default `example`).
    */
   readonly context?: Record<string, string>;
-  /** Run cdk-nag's AWS Solutions checks at synth. @default true */
+  /** Run cdk-nag's AWS Solutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1 and Serverless checks at synth. @default true */
   readonly nag?: boolean;
 }
 
@@ -91,7 +91,11 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   for (const trust of trustStacks) targetStack.addStackDependency(trust);
 
   if (options.nag ?? true) {
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // The cdk-nag packs regulated teams run; every finding is fixed or acknowledged with a reason.
+    Validations.of(app).addPlugins(
+      new AwsSolutionsChecks(app), new HIPAASecurityChecks(app), new NIST80053R5Checks(app),
+      new PCIDSS321Checks(app), new ServerlessChecks(app),
+    );
   }
   return { app, trustStacks, targetStack, stagingAccounts };
 }

@@ -2,7 +2,7 @@ import { Aws, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { Limits, StagingTrust } from '../contract';
-import { acknowledgeFinding } from './nag';
+import { acknowledgeFinding, acknowledgeInlinePolicy } from './nag';
 import { checkAccountList, throwIfProblems } from './validation';
 
 /** Role names and AWS managed policies of the DRS user guide ("Adding a trusted account"). */
@@ -138,7 +138,7 @@ export class FailbackAndRightSizingRoles extends Construct {
 
   private agentAuthorizedRole(trusted: string, suffix: string): iam.Role {
     const agentRoleArn = `arn:${Aws.PARTITION}:iam::${trusted}:role/service-role/${AGENT_ROLE}_${Stack.of(this).account}`;
-    return new iam.Role(this, `AgentAuthorizedRole${suffix}`, {
+    const role = new iam.Role(this, `AgentAuthorizedRole${suffix}`, {
       roleName: `${AGENT_AUTHORIZED_ROLE}_${trusted}`,
       path: StagingTrust.ROLE_PATH,
       assumedBy: new InstanceSessionPrincipal(),
@@ -159,6 +159,8 @@ export class FailbackAndRightSizingRoles extends Construct {
         }),
       },
     });
+    acknowledgeInlinePolicy(role, `the DRS user guide gives this role its own policy, for the one agent role of account ${trusted}.`);
+    return role;
   }
 }
 

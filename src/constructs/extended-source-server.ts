@@ -10,7 +10,7 @@ import {
 } from '../contract';
 import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
-import { acknowledgeFinding } from './nag';
+import { acknowledgeFinding, acknowledgeInlinePolicy } from './nag';
 import {
   checkAccountId,
   checkRemovalPolicy,
@@ -314,6 +314,7 @@ function recoveryPolicyWriter(principal: iam.IPrincipal): iam.IPrincipal | undef
     acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${nagArnId(Stack.of(policy), ownedServersArn(Stack.of(policy)))}]`,
       "Every statement on these source servers requires the owning stack's owner tag (aws:ResourceTag): it covers exactly " +
       'the servers that stack manages, including those added later.');
+    acknowledgeInlinePolicy(policy, "the recovery grant belongs to this one principal and names one stack's servers.");
   }
   return new PolicyWriter(principal, policy);
 }

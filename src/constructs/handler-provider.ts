@@ -4,7 +4,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { OWNER_TAG_KEYS, OwnerTags, ResourceTypes } from '../contract';
-import { acknowledgeFinding } from './nag';
+import type { DrsHandlerProps } from './drs-handler';
+import {
+  acknowledgeHandlerFindings, checkHandlerSettings, differingSettings, httpsOnlySecurityGroup, logEncryptionKey, vpcStatements,
+} from './handler-settings';
+import { acknowledgeFinding, acknowledgeInlinePolicy } from './nag';
+import { throwIfProblems } from './validation';
 import { DrsHandlerFunction } from '../handlers/drs-handler-function';
 
 /** Long enough to wait for a new extended server to settle; Lambda's maximum. */
@@ -20,7 +25,28 @@ export class DrsHandlerProvider extends Construct {
   public static getOrCreate(scope: IConstruct): DrsHandlerProvider {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(PROVIDER_ID);
-    return existing instanceof DrsHandlerProvider ? existing : new DrsHandlerProvider(stack, PROVIDER_ID);
+    return existing instanceof DrsHandlerProvider ? existing : new DrsHandlerProvider(stack, PROVIDER_ID, {}, false);
+  }
+
+  /**
+   * Creates the stack's provider with `settings` (`DrsHandler.configure`). Once the provider
+   * exists its settings cannot change: the same settings again return it, others fail naming them.
+   */
+  public static configure(scope: IConstruct, settings: DrsHandlerProps): DrsHandlerProvider {
+    const stack = Stack.of(scope);
+    const what = `DrsHandler.configure(${stack.node.path})`;
+    throwIfProblems('DrsHandler', stack, checkHandlerSettings(settings));
+    const existing = stack.node.tryFindChild(PROVIDER_ID);
+    if (!(existing instanceof DrsHandlerProvider)) return new DrsHandlerProvider(stack, PROVIDER_ID, settings, true);
+    const differing = differingSettings(existing.settings, settings);
+    if (differing.length > 0) {
+      const earlier = existing.configured
+        ? 'an earlier DrsHandler.configure call for this stack'
+        : 'the defaults, when the first DRS construct of the stack created the handler';
+      throw new Error(`${what}: ${differing.join(', ')} differ${differing.length === 1 ? 's' : ''} from ${earlier}. ` +
+        'The stack has one DRS handler: call DrsHandler.configure once per stack, before its first DRS construct.');
+    }
+    return existing;
   }
 
   public readonly handlerFunction: DrsHandlerFunction;
@@ -28,15 +54,21 @@ export class DrsHandlerProvider extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** Lambda's retries and the on-failure destination; custom resources depend on it (see `serve`). */
   public readonly eventInvokeConfig: lambda.EventInvokeConfig;
+  /** The settings the handler was created with (the defaults unless `DrsHandler.configure` was called). */
+  public readonly settings: DrsHandlerProps;
+  private readonly configured: boolean;
   private readonly grantedTypes = new Set<string>();
   private selfInvokePolicy?: iam.Policy;
 
-  private constructor(scope: Stack, id: string) {
+  private constructor(scope: Stack, id: string, settings: DrsHandlerProps, configured: boolean) {
     super(scope, id);
+    this.settings = { ...settings, securityGroups: settings.securityGroups && [...settings.securityGroups] };
+    this.configured = configured;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: logEncryptionKey(this, settings.logEncryptionKey),
     });
 
     // An own role with an explicit log grant instead of AWSLambdaBasicExecutionRole, which
@@ -46,6 +78,7 @@ export class DrsHandlerProvider extends Construct {
       description: 'cdk-drs-multi-account custom-resource handler',
     });
     this.logGroup.grantWrite(this.role);
+    if (settings.vpc) for (const statement of vpcStatements()) this.role.addToPrincipalPolicy(statement);
 
     this.handlerFunction = new DrsHandlerFunction(this, 'Function', {
       description: 'cdk-drs-multi-account: creates and deletes DRS resources for this stack',
@@ -55,9 +88,16 @@ export class DrsHandlerProvider extends Construct {
       memorySize: 256,
       // Lambda's default two retries of a crashed asynchronous invocation stay on: the handler
       // adopts the server an earlier attempt of the same resource created.
+      vpc: settings.vpc,
+      vpcSubnets: settings.vpcSubnets,
+      securityGroups: settings.vpc ? settings.securityGroups ?? [httpsOnlySecurityGroup(this, settings.vpc)] : undefined,
+      reservedConcurrentExecutions: settings.reservedConcurrentExecutions,
+      tracing: settings.tracing,
     });
-    acknowledgeFinding(this.handlerFunction, 'AwsSolutions-L1',
-      'The runtime is pinned so the deployed handler bundle is the tested one; it is moved to newer runtimes with releases.');
+    const defaultPolicy = this.role.node.findChild('DefaultPolicy');
+    acknowledgeHandlerFindings(this.handlerFunction, defaultPolicy, settings);
+    acknowledgeInlinePolicy(defaultPolicy,
+      "the handler role's statements are conditioned on this stack's id and name this stack's log group.");
 
     // The function is its own on-failure destination: when Lambda gives up on an asynchronous
     // invocation (CloudFormation's request, or a continuation), the handler answers FAILED to the
@@ -113,7 +153,8 @@ export class DrsHandlerProvider extends Construct {
    * default policy would be a circular dependency; resources that may continue depend on it.
    */
   public grantSelfInvoke(): iam.Policy {
-    this.selfInvokePolicy ??= new iam.Policy(this, 'SelfInvokePolicy', {
+    if (this.selfInvokePolicy) return this.selfInvokePolicy;
+    this.selfInvokePolicy = new iam.Policy(this, 'SelfInvokePolicy', {
       roles: [this.role],
       statements: [new iam.PolicyStatement({
         sid: 'ContinueInNewInvocation',
@@ -121,6 +162,7 @@ export class DrsHandlerProvider extends Construct {
         resources: [this.handlerFunction.functionArn],
       })],
     });
+    acknowledgeInlinePolicy(this.selfInvokePolicy, 'it lets the handler role invoke its own function and nothing else.');
     return this.selfInvokePolicy;
   }
 }

@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { parseSourceServerArn } from '../contract';
 import { IExtendedSourceServer } from './extended-source-server';
+import { acknowledgeFinding } from './nag';
 import { checkStagingSourceServerArn, throwIfProblems } from './validation';
 
 /** EventBridge `source` and `detail-type`s of DRS (EventBridge reference, "AWS Elastic Disaster Recovery events"). */
@@ -150,6 +151,11 @@ export class DrsMonitoring extends Construct {
 
     if (props.topic) {
       this.addTarget(new targets.SnsTopic(props.topic));
+      for (const rule of [...this.replicationStalledRules, ...this.launchResultRules]) {
+        acknowledgeFinding(rule, 'Serverless-EventBusDLQ',
+          'The target is the alerts topic: EventBridge retries delivery to SNS for up to 24 hours, and the lag alarms ' +
+          'notify the same topic independently. Targets added with addTarget can bring their own deadLetterQueue.');
+      }
       this.addAlarmAction(new cloudwatchActions.SnsAction(props.topic));
     }
     this.node.addValidation({

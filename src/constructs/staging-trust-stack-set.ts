@@ -1,7 +1,8 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Annotations, App, BootstraplessSynthesizer, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, App, BootstraplessSynthesizer, FileAssetPackaging, Names, Stack, Stage, Token } from 'aws-cdk-lib';
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import { Construct } from 'constructs';
 import { StagingAccountTrust, StagingAccountTrustProps } from './staging-account-trust';
@@ -17,6 +18,24 @@ export enum StackSetCallAs {
   SELF = 'SELF',
   /** The stack is deployed in a delegated administrator account for StackSets. */
   DELEGATED_ADMIN = 'DELEGATED_ADMIN',
+}
+
+/**
+ * How the StackSet receives the template its stack instances deploy.
+ */
+export enum StackSetTemplateDelivery {
+  /**
+   * In the StackSet's `TemplateBody`: nothing to upload, but CloudFormation accepts at most
+   * 51,200 bytes there (about 60 target accounts).
+   */
+  INLINE = 'INLINE',
+  /**
+   * As a file asset in the management stack's CDK bootstrap bucket, referenced by `TemplateURL`
+   * (up to 1 MB: DRS's limit of 100 target accounts fits). Needs a stack synthesizer with file
+   * assets (the default one, with the account bootstrapped), and the role that deploys the stack
+   * must be able to read the asset (`s3:GetObject`, and `kms:Decrypt` for a bootstrap bucket key).
+   */
+  ASSET = 'ASSET',
 }
 
 /**
@@ -76,10 +95,21 @@ export interface StagingTrustStackSetProps extends StagingAccountTrustProps {
    * @default 0
    */
   readonly failureTolerancePercentage?: number;
+
+  /**
+   * How the template reaches the StackSet.
+   *
+   * @default - `INLINE` while the template fits in `TemplateBody` (51,200 bytes), `ASSET` above
+   */
+  readonly templateDelivery?: StackSetTemplateDelivery;
 }
 
 /** CloudFormation accepts at most this many bytes in a StackSet's TemplateBody. */
 const MAX_STACK_SET_TEMPLATE_BODY_BYTES = 51_200;
+/** ... and at most 1 MB in a template that TemplateURL points to. */
+const MAX_STACK_SET_TEMPLATE_URL_BYTES = 1_048_576;
+/** Resources per CloudFormation template. */
+const MAX_TEMPLATE_RESOURCES = 500;
 
 /** AWS Organizations ids as the StackSets API accepts them (DeploymentTargets.OrganizationalUnitIds). */
 const OU_ID = /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/;
@@ -131,6 +161,16 @@ export class StagingTrustStackSet extends Construct {
   /** The template every stack instance deploys (JSON), as synthesized from `StagingAccountTrust`. */
   public readonly templateBody: string;
 
+  /** How the template reaches the StackSet. */
+  public readonly templateDelivery: StackSetTemplateDelivery;
+
+  /**
+   * The template's URL in the bootstrap bucket, with `StackSetTemplateDelivery.ASSET`.
+   *
+   * @default - none: the template is inline
+   */
+  public readonly templateUrl?: string;
+
   constructor(scope: Construct, id: string, props: StagingTrustStackSetProps) {
     super(scope, id);
     throwIfProblems('StagingTrustStackSet', this, [
@@ -146,11 +186,10 @@ export class StagingTrustStackSet extends Construct {
     this.targetAccounts = [...props.targetAccounts];
     this.templateBody = this.synthesizeTrustTemplate(props);
     const bytes = Buffer.byteLength(this.templateBody, 'utf8');
-    throwIfProblems('StagingTrustStackSet', this, bytes <= MAX_STACK_SET_TEMPLATE_BODY_BYTES ? [] : [
-      `the trust template for ${this.targetAccounts.length} target accounts is ${bytes} bytes, more than the ` +
-      `${MAX_STACK_SET_TEMPLATE_BODY_BYTES} bytes CloudFormation accepts in a StackSet's TemplateBody; ` +
-      'split targetAccounts across several StagingTrustStackSets',
-    ]);
+    this.templateDelivery = props.templateDelivery
+      ?? (bytes <= MAX_STACK_SET_TEMPLATE_BODY_BYTES ? StackSetTemplateDelivery.INLINE : StackSetTemplateDelivery.ASSET);
+    throwIfProblems('StagingTrustStackSet', this, checkTemplateSize(this.templateBody, this.targetAccounts.length, this.templateDelivery));
+    this.templateUrl = this.templateDelivery === StackSetTemplateDelivery.ASSET ? this.uploadTemplate() : undefined;
 
     this.stackSetName = props.stackSetName ?? Names.uniqueResourceName(this, { maxLength: 128, separator: '-' });
     this.stackSet = new cloudformation.CfnStackSet(this, 'Resource', {
@@ -174,9 +213,31 @@ export class StagingTrustStackSet extends Construct {
         deploymentTargets: { organizationalUnitIds: [...props.organizationalUnitIds] },
         regions: [props.region ?? Stack.of(this).region],
       }],
-      templateBody: this.templateBody,
+      templateBody: this.templateUrl === undefined ? this.templateBody : undefined,
+      templateUrl: this.templateUrl,
     });
     this.stackSetId = this.stackSet.attrStackSetId;
+  }
+
+  /**
+   * Adds the template as a file asset of this stack (written into the cloud assembly now, like
+   * any staged asset) and returns its URL for `TemplateURL`.
+   */
+  private uploadTemplate(): string {
+    const stack = Stack.of(this);
+    if (stack.synthesizer instanceof BootstraplessSynthesizer) {
+      throw new Error(`StagingTrustStackSet ${this.node.path}: templateDelivery ASSET needs a stack synthesizer with file ` +
+        "assets (the default one, with a bootstrapped account); this stack's BootstraplessSynthesizer has none. " +
+        'Use templateDelivery INLINE with at most about 60 targetAccounts, or another synthesizer');
+    }
+    const hash = crypto.createHash('sha256').update(this.templateBody).digest('hex');
+    const fileName = `asset.${hash}.stack-set.template.json`;
+    const stage = Stage.of(this);
+    if (!stage) throw new Error(`StagingTrustStackSet ${this.node.path}: templateDelivery ASSET needs the stack to be in an App`);
+    const outdir = stage.assetOutdir;
+    fs.mkdirSync(outdir, { recursive: true });
+    fs.writeFileSync(path.join(outdir, fileName), this.templateBody);
+    return stack.synthesizer.addFileAsset({ fileName, packaging: FileAssetPackaging.FILE, sourceHash: hash }).httpUrl;
   }
 
   /**
@@ -213,6 +274,26 @@ export class StagingTrustStackSet extends Construct {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   }
+}
+
+function checkTemplateSize(body: string, accounts: number, delivery: StackSetTemplateDelivery): string[] {
+  const bytes = Buffer.byteLength(body, 'utf8');
+  const resources = Object.keys(JSON.parse(body).Resources ?? {}).length;
+  const problems: string[] = [];
+  if (delivery === StackSetTemplateDelivery.INLINE && bytes > MAX_STACK_SET_TEMPLATE_BODY_BYTES) {
+    problems.push(`the trust template for ${accounts} target accounts is ${bytes} bytes, more than the ` +
+      `${MAX_STACK_SET_TEMPLATE_BODY_BYTES} bytes CloudFormation accepts in a StackSet's TemplateBody; ` +
+      'use templateDelivery StackSetTemplateDelivery.ASSET (or leave it out), or split targetAccounts across several StagingTrustStackSets');
+  }
+  if (bytes > MAX_STACK_SET_TEMPLATE_URL_BYTES) {
+    problems.push(`the trust template for ${accounts} target accounts is ${bytes} bytes, more than the ` +
+      `${MAX_STACK_SET_TEMPLATE_URL_BYTES} bytes CloudFormation accepts from a TemplateURL; split targetAccounts across several StagingTrustStackSets`);
+  }
+  if (resources > MAX_TEMPLATE_RESOURCES) {
+    problems.push(`the trust template for ${accounts} target accounts has ${resources} resources, more than the ` +
+      `${MAX_TEMPLATE_RESOURCES} of a CloudFormation template; split targetAccounts across several StagingTrustStackSets`);
+  }
+  return problems;
 }
 
 /** The StackSet description is limited to 1024 characters: list a few accounts, count many. */

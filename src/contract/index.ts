@@ -170,3 +170,5 @@ export function stagingAccountRoleName(targetAccount: string): string {
 }
 
 export * from './staging-account-extension';
+export * from './metrics';
+export * from './coverage';

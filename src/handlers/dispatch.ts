@@ -37,6 +37,8 @@ export interface HandlerTiming {
   readonly retryBaseDelayMs?: number;
   /** Caps how long Create waits for EXTENDED. @default the invocation's time minus the margins */
   readonly waitTimeoutMs?: number;
+  /** How long a Create retries AccessDenied while a new role propagates. @default 120 000 */
+  readonly propagationWindowMs?: number;
 }
 
 export interface HandlerDeps {
@@ -67,6 +69,8 @@ export { FAILED_CREATE_PREFIX } from './response';
 export const FAILED_CREATE_NOTHING_PREFIX = `${FAILED_CREATE_PREFIX}none:`;
 
 const DEFAULT_POLL_INTERVAL_MS = 10_000;
+/** IAM changes usually propagate within seconds; two minutes covers the slow cases. */
+const DEFAULT_PROPAGATION_WINDOW_MS = 120_000;
 /** Lambda's maximum, for contexts without getRemainingTimeInMillis (local runs). */
 const DEFAULT_REMAINING_MS = 15 * 60_000;
 /** The longest one DRS call can run once started. */
@@ -121,6 +125,7 @@ function lifecycleOptions(event: CloudFormationEvent, context: LambdaContextLike
     sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     pollIntervalMs: timing.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     deadline,
+    propagationWindowMs: event.RequestType === 'Create' ? timing.propagationWindowMs ?? DEFAULT_PROPAGATION_WINDOW_MS : 0,
     retry: { deadline: hard, ...(timing.retryBaseDelayMs !== undefined ? { baseDelayMs: timing.retryBaseDelayMs } : {}) },
     log,
   };

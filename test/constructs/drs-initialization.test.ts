@@ -31,6 +31,8 @@ describe('DrsInitialization', () => {
     expect(Object.values(template.findResources(ResourceTypes.SERVICE_INITIALIZATION))).toEqual([{
       Type: 'Custom::DrsServiceInitialization',
       Properties: { ServiceToken: { 'Fn::GetAtt': [fnId, 'Arn'] } },
+      // Its first request already has the on-failure destination (see handler-provider.ts).
+      DependsOn: [Object.keys(template.findResources('AWS::Lambda::EventInvokeConfig'))[0]],
       DeletionPolicy: 'Delete',
       UpdateReplacePolicy: 'Delete',
     }]);
@@ -67,7 +69,8 @@ describe('DrsInitialization', () => {
     server.node.addDependency(init);
     const template = Template.fromStack(s);
     const initId = Object.keys(template.findResources(ResourceTypes.SERVICE_INITIALIZATION))[0];
-    expect(Object.values(template.findResources(ResourceTypes.EXTENDED_SOURCE_SERVER))[0].DependsOn).toEqual([initId]);
+    expect(Object.values(template.findResources(ResourceTypes.EXTENDED_SOURCE_SERVER))[0].DependsOn)
+      .toEqual([Object.keys(template.findResources('AWS::Lambda::EventInvokeConfig'))[0], initId].sort());
     expect(s.resolve(init.initialized)).toEqual({ 'Fn::GetAtt': [initId, 'Initialized'] });
   });
 

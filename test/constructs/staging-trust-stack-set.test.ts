@@ -1,18 +1,23 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Annotations, App, Aspects, IAspect, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, App, Aspects, BootstraplessSynthesizer, IAspect, Lazy, Stack } from 'aws-cdk-lib';
 import { Annotations as AnnotationsAssert, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import {
-  ReplicationEbsEncryption, StackSetCallAs, StagingAccountTrust, StagingTrustStackSet, StagingTrustStackSetProps,
+  ReplicationEbsEncryption, StackSetCallAs, StackSetTemplateDelivery, StagingAccountTrust, StagingTrustStackSet, StagingTrustStackSetProps,
 } from '../../src';
+import { trustFromTemplates } from '../local-drs/trust';
 
 const TARGET = '222222222222';
 const OU = 'ou-ab12-cdef3456';
 
 const MANAGEMENT_ENV = { account: '999999999999', region: 'eu-west-1' };
+
+function targets(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => String(300000000000 + i));
+}
 
 function managementStack(env: { account: string; region: string } | undefined = MANAGEMENT_ENV): Stack {
   return new Stack(new App(), 'Management', { env });
@@ -102,8 +107,7 @@ describe('StagingTrustStackSet', () => {
   });
 
   test('many target accounts are counted in the description (at most 1024 characters)', () => {
-    const targets = Array.from({ length: 11 }, (_, i) => String(300000000000 + i));
-    expect(stackSetOf(Stack.of(build({ targetAccounts: targets }))).Description)
+    expect(stackSetOf(Stack.of(build({ targetAccounts: targets(11) }))).Description)
       .toBe('DRS staging-account trust for 11 target accounts (cdk-drs-multi-account)');
   });
 
@@ -171,12 +175,87 @@ describe('StagingTrustStackSet', () => {
     expect(Object.keys(body.Resources).length).toBeGreaterThan(1);
   });
 
-  test('a template above 51,200 bytes fails at synth and says what to do', () => {
-    const targets = (n: number) => Array.from({ length: n }, (_, i) => String(300000000000 + i));
+  test('inline up to 51,200 bytes; INLINE above that fails at synth and says what to do', () => {
     const set = build({ targetAccounts: targets(60) });
     expect(Buffer.byteLength(set.templateBody)).toBeLessThanOrEqual(51_200);
-    expect(() => build({ targetAccounts: targets(70) }))
-      .toThrow(/^StagingTrustStackSet Management\/StagingTrust: the trust template for 70 target accounts is \d+ bytes, more than the 51200 bytes .* split targetAccounts across several StagingTrustStackSets$/);
+    expect(set.templateDelivery).toBe(StackSetTemplateDelivery.INLINE);
+    expect(set.templateUrl).toBeUndefined();
+    expect(stackSetOf(Stack.of(set)).TemplateURL).toBeUndefined();
+    expect(() => build({ targetAccounts: targets(70), templateDelivery: StackSetTemplateDelivery.INLINE }))
+      .toThrow(/^StagingTrustStackSet Management\/StagingTrust: the trust template for 70 target accounts is \d+ bytes, more than the 51200 bytes .* use templateDelivery StackSetTemplateDelivery.ASSET \(or leave it out\), or split targetAccounts across several StagingTrustStackSets$/);
+  });
+
+  describe('at DRS\'s limit of 100 target accounts', () => {
+    const outdirs: string[] = [];
+    afterAll(() => outdirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    function synth100(extra: Partial<StagingTrustStackSetProps> = {}) {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-set-100-'));
+      outdirs.push(outdir);
+      const stack = new Stack(new App({ outdir }), 'Management', { env: MANAGEMENT_ENV });
+      const set = build({ targetAccounts: targets(100), ...extra }, stack);
+      (stack.node.root as App).synth();
+      return { set, stack, outdir };
+    }
+
+    test.each([
+      ['the trust roles', {}, 100],
+      ['the trust and the failback roles', { failbackAndRightSizingRoles: true }, 400],
+    ])('%s: the template goes into the bootstrap bucket as a file asset, and TemplateURL points to it', (_label, extra, resources) => {
+      const { set, stack, outdir } = synth100(extra);
+      expect(set.templateDelivery).toBe(StackSetTemplateDelivery.ASSET);
+      const props = stackSetOf(stack);
+      expect(props.TemplateBody).toBeUndefined();
+
+      // The asset the CLI publishes: this very template, in the management account's bootstrap bucket.
+      const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'Management.assets.json'), 'utf8'));
+      const entries = Object.entries<any>(manifest.files).filter(([, f]) => f.source.path.endsWith('.stack-set.template.json'));
+      expect(entries).toHaveLength(1);
+      const [hash, file] = entries[0];
+      expect(file.source.packaging).toBe('file');
+      expect(fs.readFileSync(path.join(outdir, file.source.path), 'utf8')).toBe(set.templateBody);
+      const destination: any = Object.values(file.destinations)[0];
+      expect(destination).toMatchObject({ bucketName: 'cdk-hnb659fds-assets-999999999999-eu-west-1', objectKey: `${hash}.json` });
+      expect(props.TemplateURL).toEqual({
+        'Fn::Sub': `https://s3.eu-west-1.\${AWS::URLSuffix}/cdk-hnb659fds-assets-999999999999-eu-west-1/${hash}.json`,
+      });
+
+      // Every target account gets its role; within CloudFormation's template limits.
+      const body = JSON.parse(set.templateBody);
+      expect(Object.keys(body.Resources)).toHaveLength(resources);
+      const names = Object.values<any>(body.Resources).map((r) => r.Properties.RoleName).filter((n) => n.startsWith('DRSStagingAccountRole_'));
+      expect(names.sort()).toEqual(targets(100).map((t) => `DRSStagingAccountRole_${t}`).sort());
+      expect(Buffer.byteLength(set.templateBody)).toBeLessThanOrEqual(1_048_576);
+      expect(Buffer.byteLength(set.templateBody)).toBeGreaterThan(51_200);
+      expect(props.Description).toBe('DRS staging-account trust for 100 target accounts (cdk-drs-multi-account)');
+    });
+
+    test('a staging account with the uploaded template trusts each of the 100 targets (local DRS trust evaluation), and no other', () => {
+      const { set } = synth100();
+      const staging = '111111111111';
+      const trust = trustFromTemplates([{ account: staging, region: 'eu-west-1', template: JSON.parse(set.templateBody) }]);
+      const query = (target: string) => ({
+        stagingAccount: staging,
+        targetAccount: target,
+        region: 'eu-west-1',
+        partition: 'aws',
+        stagingSourceServerArn: `arn:aws:drs:eu-west-1:${staging}:source-server/s-0123456789abcdef0`,
+      });
+      const decisions = targets(100).map((t) => trust(query(t)));
+      expect(decisions.filter((d) => !d.trusted)).toEqual([]);
+      expect(trust(query('300000000100')).trusted).toBe(false);
+    });
+
+    test('101 target accounts are refused: DRS trusts at most 100 per staging account', () => {
+      expect(() => build({ targetAccounts: targets(101) })).toThrow(/targetAccounts.*100/);
+    });
+
+    test('ASSET can be chosen for a small trust too; a stack without file assets is told what to do', () => {
+      const small = build({ templateDelivery: StackSetTemplateDelivery.ASSET });
+      expect(stackSetOf(Stack.of(small)).TemplateURL).toBeDefined();
+      const bootstrapless = new Stack(new App(), 'Management', { env: MANAGEMENT_ENV, synthesizer: new BootstraplessSynthesizer() });
+      expect(() => build({ targetAccounts: targets(100) }, bootstrapless))
+        .toThrow('StagingTrustStackSet Management/StagingTrust: templateDelivery ASSET needs a stack synthesizer with file assets');
+    });
   });
 
   test.each([

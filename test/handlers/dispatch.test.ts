@@ -132,6 +132,28 @@ describe('handleEvent', () => {
     expect(await handleEvent(update, context(), deps())).toMatchObject({ status: 'FAILED', physicalResourceId: SERVER_ID });
   });
 
+  test('AccessDenied is retried while a new role propagates during a Create only, never during an Update', async () => {
+    drs.on(DescribeSourceServersCommand).resolves({ items: [] });
+    drs.on(CreateExtendedSourceServerCommand).rejectsOnce(errors.named('AccessDeniedException')).resolves({ sourceServer: extendedServer() });
+    expect(await handleEvent(event(), context(), deps())).toMatchObject({ status: 'SUCCESS', physicalResourceId: SERVER_ID });
+    expect(clock.sleeps).toEqual([1000]);
+
+    drs.reset();
+    clock = new FakeClock();
+    drs.on(DescribeSourceServersCommand).resolves({ items: [] });
+    drs.on(CreateExtendedSourceServerCommand).rejectsOnce(errors.named('AccessDeniedException')).resolves({ sourceServer: extendedServer() });
+    const update = event({
+      RequestType: 'Update',
+      PhysicalResourceId: SERVER_ID,
+      ResourceProperties: { StagingSourceServerArn: OTHER_STAGING_ARN },
+      OldResourceProperties: { StagingSourceServerArn: STAGING_ARN },
+    });
+    const result = await handleEvent(update, context(), deps());
+    expect(result.status).toBe('FAILED');
+    expect(result.reason).toContain('does not trust target account');
+    expect(clock.sleeps).toEqual([]);
+  });
+
   test('Update with unparseable old properties compares with the server and logs why', async () => {
     drs.on(DescribeSourceServersCommand).resolves({ items: [extendedServer({ tags: { ...extendedServer().tags, team: 'dr' } })] });
     const update = event({ RequestType: 'Update', PhysicalResourceId: SERVER_ID, OldResourceProperties: { Legacy: 'x' } });

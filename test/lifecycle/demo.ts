@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { SourceServer } from '@aws-sdk/client-drs';
+import { demoDrill } from './demo-drill';
 import { LifecycleDriver, OperationResult, StackEvent } from './driver';
 import { buildExampleApp } from '../../examples/basic/app-builder';
 import { OwnerTags } from '../../src/contract';
@@ -127,6 +128,10 @@ async function main(): Promise<void> {
       || after.some((s) => s.tags?.Application !== 'example-v2')) {
       throw new Error('the tag change should update the same servers in place');
     }
+
+    say();
+    say('5b. Drill the extended servers (RecoveryDrill on Step Functions, its definition run locally)');
+    await demoDrill({ drs, account: target.account, region, application: 'example-v2', say, table });
 
     say();
     say('6. Destroy the target stack, then the staging stack');

@@ -3,10 +3,10 @@
  * responses lost after the effect, hooks after success, and clearing them all.
  */
 import {
-  CreateExtendedSourceServerCommand, DescribeSourceServersCommand, DrsClient, ListStagingAccountsCommand,
+  CreateExtendedSourceServerCommand, DescribeSourceServersCommand, DrsClient, ListExtensibleSourceServersCommand, ListStagingAccountsCommand,
 } from '@aws-sdk/client-drs';
 import { SeededRandom } from './faults';
-import { client, errorOf, raw, REGION, startWithAccounts, TARGET } from './helpers';
+import { client, errorOf, raw, REGION, STAGING, startWithAccounts, TARGET } from './helpers';
 import { LocalDrs } from './index';
 import { CallRecord } from './types';
 
@@ -160,6 +160,26 @@ describe('afterSuccess hooks', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(ops).toEqual(['DescribeSourceServers', 'ListStagingAccounts']);
     expect(drs.hookErrors.map((e) => (e as Error).message)).toEqual(['hook failed']);
+  });
+});
+
+describe('role propagation', () => {
+  test('the first N trusted calls from a target are refused, then it works; other reads are unaffected', async () => {
+    drs.faults.rolePropagation({ calls: 2 });
+    const list = () => outcome(target.send(new ListExtensibleSourceServersCommand({ stagingAccountID: STAGING })));
+    expect(await list()).toBe('AccessDeniedException');
+    expect(await outcome(target.send(new CreateExtendedSourceServerCommand({ sourceServerArn: stagingArn })))).toBe('AccessDeniedException');
+    expect(await outcome(describeAll())).toBe('ok');
+    expect(await list()).toBe('ok');
+    expect(await outcome(target.send(new CreateExtendedSourceServerCommand({ sourceServerArn: stagingArn })))).toBe('ok');
+  });
+
+  test('or for the first T ms after the role appears', async () => {
+    drs.faults.rolePropagation({ ms: 60_000 });
+    const err = await errorOf(target.send(new ListExtensibleSourceServersCommand({ stagingAccountID: STAGING })));
+    expect(err.message).toContain('has not propagated yet');
+    drs.faults.clear();
+    expect(await outcome(target.send(new ListExtensibleSourceServersCommand({ stagingAccountID: STAGING })))).toBe('ok');
   });
 });
 

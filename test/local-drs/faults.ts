@@ -58,6 +58,17 @@ export interface SlowExtensionOptions {
 
 export type AfterSuccessHook = (call: CallRecord) => void;
 
+/**
+ * IAM propagation of a new staging role: once a staging account first trusts a target account
+ * (its role "appears"), CreateExtendedSourceServer and ListExtensibleSourceServers from that
+ * target still answer AccessDeniedException for the first `calls` such calls and/or the first
+ * `ms` milliseconds. Both may be given; a call is denied while either applies.
+ */
+export interface RolePropagationOptions {
+  readonly calls?: number;
+  readonly ms?: number;
+}
+
 interface CountedRule extends FaultTarget {
   remaining: number;
   readonly rate?: number;
@@ -74,6 +85,8 @@ export class Faults {
   private readonly lostResponses = new Map<string, number>();
   private hooks: Array<{ readonly operation: string; readonly callback: AfterSuccessHook }> = [];
   private slow?: SlowExtensionOptions;
+  private propagation?: RolePropagationOptions;
+  private readonly trustSeen = new Map<string, { readonly at: number; calls: number }>();
 
   /** Restarts the generator behind rate-based faults. */
   seed(seed: number): this {
@@ -133,6 +146,13 @@ export class Faults {
     return this;
   }
 
+  /** New staging roles are refused for a while after they appear (see RolePropagationOptions). */
+  rolePropagation(options: RolePropagationOptions): this {
+    this.propagation = options;
+    this.trustSeen.clear();
+    return this;
+  }
+
   /** Removes every fault and hook and restarts the generator with the default seed. */
   clear(): void {
     this.random = new SeededRandom(DEFAULT_FAULT_SEED);
@@ -142,6 +162,25 @@ export class Faults {
     this.lostResponses.clear();
     this.hooks = [];
     this.slow = undefined;
+    this.propagation = undefined;
+    this.trustSeen.clear();
+  }
+
+  /**
+   * @internal For a trusted staging→target pair: true while the pair's role is still
+   * "propagating" (the call is then denied). The first trusted check of a pair is its appearance.
+   */
+  takePropagationDenial(staging: string, target: string, now: number): boolean {
+    const p = this.propagation;
+    if (!p) return false;
+    const key = `${staging}>${target}`;
+    let seen = this.trustSeen.get(key);
+    if (!seen) {
+      seen = { at: now, calls: 0 };
+      this.trustSeen.set(key, seen);
+    }
+    seen.calls += 1;
+    return (p.calls !== undefined && seen.calls <= p.calls) || (p.ms !== undefined && now - seen.at < p.ms);
   }
 
   /** @internal Retry-After seconds when this call is to be throttled. */

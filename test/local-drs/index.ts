@@ -7,10 +7,12 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import type { SourceServer } from '@aws-sdk/client-drs';
+import { Clock, ClockMode } from './clock';
 import { DrsError, fieldValidationError, validationError } from './errors';
-import { Faults } from './faults';
 import { route, shape } from './model';
 import { errorResponse, parseAuthorization, readInput, serialize, successResponse, WireResponse } from './protocol';
+import { Recovery } from './recovery';
+import { DrsFaults } from './recovery-faults';
 import { Caller, DrsService, Quotas, Rules } from './service';
 import { AccountState, ServerRecord } from './state';
 import { Authorizer, CallRecord, LocalCredentials, TrustEvaluator } from './types';
@@ -19,9 +21,14 @@ import { Limits, Patterns, validateAccountId } from '../../src/contract';
 
 export * from './types';
 export { Faults } from './faults';
-export type { ThrottleOptions, InternalErrorOptions, SlowExtensionOptions, AfterSuccessHook } from './faults';
+export type { ThrottleOptions, InternalErrorOptions, SlowExtensionOptions, AfterSuccessHook, RolePropagationOptions } from './faults';
 export type { Quotas, Rules } from './service';
 export { seedServers } from './seed';
+export { DrsFaults } from './recovery-faults';
+export type { FailLaunchOptions } from './recovery-faults';
+export { Recovery, QuotaCodes } from './recovery';
+export type { RecoverySettings } from './recovery';
+export type { ClockMode } from './clock';
 export type { SeedOptions, SeededServer } from './seed';
 
 export interface LocalDrsOptions {
@@ -29,8 +36,16 @@ export interface LocalDrsOptions {
   readonly partition?: string;
   readonly quotas?: Quotas;
   readonly rules?: Rules;
-  /** Clock for timestamps in responses. @default () => new Date() */
+  /** Real-time source for timestamps in responses. @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * `real`: the clock follows `now` (plus any `advanceTime`); `manual`: it stands still at
+   * `startTime` until a test calls `advanceTime`. Recovery jobs progress on this clock.
+   * @default 'real'
+   */
+  readonly clock?: ClockMode;
+  /** Where a manual clock starts. @default now() */
+  readonly startTime?: Date;
   /** Seed for generated ids (servers, instances, request ids). @default 1 */
   readonly seed?: number;
 }
@@ -79,7 +94,9 @@ export class LocalDrs {
   endpoint = '';
   /** Every request answered (or dropped by a fault), in order. */
   readonly calls: CallRecord[] = [];
-  readonly faults = new Faults();
+  readonly faults = new DrsFaults();
+  /** Jobs and recovery instances: `recovery.configure({ startSeconds, launchSeconds, ... })`. */
+  readonly recovery: Recovery;
   /**
    * Errors raised outside any response: thrown by `faults.afterSuccess` hooks, or a connection
    * that broke while a request was read or answered. Tests can assert it stays empty.
@@ -87,8 +104,10 @@ export class LocalDrs {
   readonly hookErrors: unknown[] = [];
   private readonly service: DrsService;
   private readonly server: http.Server;
+  private readonly clock: Clock;
 
   private constructor(options: LocalDrsOptions) {
+    this.clock = new Clock(options.clock ?? 'real', options.now ?? (() => new Date()), options.startTime);
     this.service = new DrsService({
       partition: options.partition ?? 'aws',
       quotas: {
@@ -100,15 +119,27 @@ export class LocalDrs {
         deleteRequiresDisconnect: options.rules?.deleteRequiresDisconnect ?? 'all',
         ...(options.rules?.describeMaxResults !== undefined ? { describeMaxResults: options.rules.describeMaxResults } : {}),
       },
-      now: options.now ?? (() => new Date()),
+      now: () => this.clock.now(),
       seed: options.seed ?? 1,
     }, this.faults);
+    this.recovery = new Recovery(this.service, this.faults, () => this.clock.nowMs());
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e) => {
         // The connection broke (request unreadable or response unwritable): nobody to answer.
         this.hookErrors.push(e);
       });
     });
+  }
+
+  /** The local DRS's clock (real time unless started with `clock: 'manual'`). */
+  now(): Date {
+    return this.clock.now();
+  }
+
+  /** Moves the clock forward by `ms` and applies every job step that became due. */
+  advanceTime(ms: number): void {
+    this.clock.advance(ms);
+    this.recovery.tick();
   }
 
   get partition(): string {
@@ -176,13 +207,13 @@ export class LocalDrs {
 
   /** A recovery instance (drill or recovery) launched for a server; returns its `i-` id. */
   addRecoveryInstance(account: string, region: string, sourceServerID: string): string {
-    const record = this.server_(account, region, sourceServerID);
-    record.recoveryInstanceId = this.service.store.newInstanceId();
-    return record.recoveryInstanceId;
+    this.recovery.tick();
+    return this.recovery.addInstance(this.server_(account, region, sourceServerID), true);
   }
 
   removeRecoveryInstance(account: string, region: string, sourceServerID: string): void {
-    this.server_(account, region, sourceServerID).recoveryInstanceId = undefined;
+    this.recovery.tick();
+    this.recovery.removeInstance(this.server_(account, region, sourceServerID));
   }
 
   /** A person deleting a server by hand (no authorization, no rules). */
@@ -205,6 +236,7 @@ export class LocalDrs {
    * (trust is evaluated; slow-extension reads are not consumed).
    */
   inventory(account: string, region: string): SourceServer[] {
+    this.recovery.tick();
     const servers = this.service.account(account).regions.get(region)?.servers.values() ?? [];
     return [...servers].map((s) => serialize('SourceServer', this.service.view(s, false)) as SourceServer);
   }
@@ -289,7 +321,7 @@ export class LocalDrs {
         throw new DrsError('UnknownOperationException', `No DRS operation answers ${req.method} ${url.pathname}`, {}, 404);
       }
       operation = match.operation.name;
-      const handler = this.service.handlers[operation];
+      const handler = this.service.handlers[operation] ?? this.recovery.handlers[operation];
       if (!handler) throw validationError(`Operation ${operation} is not implemented by the local DRS`, 'unknownOperation');
 
       const latency = this.faults.latencyFor(operation);
@@ -305,6 +337,7 @@ export class LocalDrs {
         throw new DrsError('InternalServerException', 'Internal error (injected by the local DRS)', { retryAfterSeconds: internal });
       }
 
+      this.recovery.tick();
       const input = readInput(match.operation, match.labels, url.searchParams, req.headers, body);
       const problems = match.operation.input ? validateShape(match.operation.input.shape, input, '') : [];
       if (problems.length > 0) throw fieldValidationError(problems);

@@ -110,7 +110,7 @@ export class DrsService {
     }
     // Trust is account-wide (one IAM role), so the listing asks once, for any server of the account.
     const wildcard = `arn:${this.options.partition}:drs:${caller.region}:${staging}:source-server/*`;
-    const decision = this.trustFor(staging, caller, wildcard);
+    const decision = this.propagated(this.trustFor(staging, caller, wildcard), staging, caller);
     if (!decision.trusted) {
       throw accessDenied(caller.account, 'drs:ListExtensibleSourceServers', wildcard, untrustedReason(staging, caller.account, decision.reason));
     }
@@ -148,7 +148,7 @@ export class DrsService {
     }
     const region = this.initializedRegion(caller);
 
-    const decision = this.trustFor(parts.account, caller, stagingArn);
+    const decision = this.propagated(this.trustFor(parts.account, caller, stagingArn), parts.account, caller);
     if (!decision.trusted) {
       throw accessDenied(caller.account, 'drs:CreateExtendedSourceServer', stagingArn, untrustedReason(parts.account, caller.account, decision.reason));
     }
@@ -333,7 +333,7 @@ export class DrsService {
       arn: record.arn,
       tags: { ...record.tags },
       recoveryInstanceId: record.recoveryInstanceId,
-      lastLaunchResult: 'NOT_STARTED',
+      lastLaunchResult: record.lastLaunchResult ?? 'NOT_STARTED',
       dataReplicationInfo: replication,
       lifeCycle: copy(record.lifeCycle),
       sourceProperties: copy(record.sourceProperties),
@@ -363,17 +363,25 @@ export class DrsService {
     return this.options.now().toISOString();
   }
 
-  private initializedRegion(caller: Caller): RegionState {
+  /** @internal (also used by recovery.ts) */
+  initializedRegion(caller: Caller): RegionState {
     const account = this.account(caller.account);
     if (!account.isInitialized(caller.region)) throw uninitialized(caller.account, caller.region);
     return account.region(caller.region);
   }
 
-  private authorize(caller: Caller, action: string, resource: string, context: Record<string, string | string[]> = {}): void {
+  /** @internal (also used by recovery.ts) */
+  authorize(caller: Caller, action: string, resource: string, context: Record<string, string | string[]> = {}): void {
     const authorizer = this.account(caller.account).authorizer;
     if (!authorizer) return;
     const decision = authorizer({ action, resource, account: caller.account, region: caller.region, context });
     if (!decision.allowed) throw accessDenied(caller.account, action, resource, decision.reason);
+  }
+
+  /** A trusted decision still denied while the fault says the new staging role propagates. */
+  private propagated(decision: ReturnType<TrustEvaluator>, staging: string, caller: Caller): ReturnType<TrustEvaluator> {
+    if (!decision.trusted || !this.faults.takePropagationDenial(staging, caller.account, this.options.now().getTime())) return decision;
+    return { trusted: false, reason: `the staging role of ${staging} for ${caller.account} was created moments ago and has not propagated yet (fault)` };
   }
 
   private trustFor(stagingAccount: string, target: Caller, stagingSourceServerArn: string) {
@@ -394,7 +402,8 @@ export class DrsService {
   }
 
   /** Service-side tag rules (the model bounds lengths only): at most 50 per resource, no `aws:` keys. */
-  private checkTags(tags: Record<string, string>, totalAfter: number): void {
+  /** @internal (also used by recovery.ts) */
+  checkTags(tags: Record<string, string>, totalAfter: number): void {
     const problems = Object.keys(tags).filter(isReservedKey)
       .map((k) => ({ name: 'tags', message: `Tag key ${k} uses the reserved prefix ${Limits.RESERVED_TAG_PREFIX}` }));
     if (totalAfter > Limits.MAX_TAGS_PER_RESOURCE) {
@@ -407,7 +416,7 @@ export class DrsService {
    * One page of `items` (sorted by `key`), after the cursor in `nextToken`. Tokens are opaque
    * base64 JSON naming the operation and the last key returned, so they survive deletions.
    */
-  private page<T>(op: string, input: Input, items: T[], key: (item: T) => number | string): { items: T[]; nextToken?: string } {
+  page<T>(op: string, input: Input, items: T[], key: (item: T) => number | string): { items: T[]; nextToken?: string } {
     const max = this.options.rules.describeMaxResults;
     if (op === 'DescribeSourceServers' && max !== undefined && typeof input.maxResults === 'number' && input.maxResults > max) {
       throw fieldValidationError([{ name: 'maxResults', message: `Member must have value less than or equal to ${max}` }]);
@@ -457,7 +466,7 @@ function isReservedKey(key: string): boolean {
   return key.toLowerCase().startsWith(Limits.RESERVED_TAG_PREFIX);
 }
 
-function requestTagContext(tags: Record<string, string>): Record<string, string | string[]> {
+export function requestTagContext(tags: Record<string, string>): Record<string, string | string[]> {
   const context: Record<string, string | string[]> = {};
   const keys = Object.keys(tags);
   if (keys.length === 0) return context;
@@ -466,7 +475,7 @@ function requestTagContext(tags: Record<string, string>): Record<string, string 
   return context;
 }
 
-function resourceTagContext(tags: Record<string, string> | undefined): Record<string, string> {
+export function resourceTagContext(tags: Record<string, string> | undefined): Record<string, string> {
   const context: Record<string, string> = {};
   for (const [k, v] of Object.entries(tags ?? {})) context[`aws:ResourceTag/${k}`] = v;
   return context;

@@ -21,6 +21,8 @@ export interface ServerRecord {
   readonly seq: number;
   tags: Record<string, string>;
   recoveryInstanceId?: string;
+  /** Set by recovery jobs (recovery.ts); NOT_STARTED until the first launch. */
+  lastLaunchResult?: 'PENDING' | 'SUCCEEDED' | 'FAILED';
   disconnected: boolean;
   readonly lifeCycle: LifeCycle;
   readonly sourceProperties: SourceProperties;

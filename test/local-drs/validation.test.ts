@@ -250,11 +250,11 @@ describe('other validation', () => {
   });
 
   test('an operation of the model that the local DRS does not implement is an unknown operation', async () => {
-    const r = await raw(drs, TARGET, REGION, { method: 'POST', path: '/StartRecovery', body: '{}' });
+    const r = await raw(drs, TARGET, REGION, { method: 'POST', path: '/StartFailbackLaunch', body: '{}' });
     expect(r.status).toBe(400);
     expect(r.headers.get('x-amzn-errortype')).toBe('ValidationException');
     expect(r.json.reason).toBe('unknownOperation');
-    expect(r.json.message).toContain('StartRecovery');
+    expect(r.json.message).toContain('StartFailbackLaunch');
   });
 
   test('a path no operation answers is a 404', async () => {

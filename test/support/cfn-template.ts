@@ -149,7 +149,11 @@ function getAtt(template: CfnTemplate, logicalId: string, attr: string, ctx: Dep
     'AWS::SNS::Topic': { TopicArn: () => refResource(template, logicalId, ctx, stack), TopicName: name },
     'AWS::Events::Rule': { Arn: () => `arn:${p}:events:${ctx.region}:${ctx.account}:rule/${name()}` },
     'AWS::S3::Bucket': { Arn: () => `arn:${p}:s3:::${name()}` },
+    // A key id of the real shape (a UUID), stable per stack and logical id.
+    'AWS::KMS::Key': { Arn: () => `arn:${p}:kms:${ctx.region}:${ctx.account}:key/${keyId()}`, KeyId: () => keyId() },
   };
+  const keyId = (): string => hash(`${ctx.account}/${ctx.stackName}/${logicalId}`).toLowerCase().slice(0, 32)
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
   const f = derived[res.Type]?.[attr];
   if (!f) {
     throw new Error(`Fn::GetAtt ${logicalId}.${attr}: attribute of ${res.Type} is not known before deployment; pass it in context.attributes.${logicalId}`);

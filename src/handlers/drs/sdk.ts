@@ -11,6 +11,7 @@ export {
   DrsClient,
   InitializeServiceCommand,
   ListExtensibleSourceServersCommand,
+  ListStagingAccountsCommand,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-drs';

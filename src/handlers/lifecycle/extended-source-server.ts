@@ -1,6 +1,7 @@
 import { ExtendedSourceServerAttributes, OWNER_TAG_KEYS, OwnerTags, Patterns, RESERVED_TAG_KEYS } from '../../contract';
 import { collectDescribePages } from '../drs/describe-pages';
 import { drsFailure, ErrorContext, errorName, HandlerError, isDefaultEbsKeyError, isNotFound } from '../drs/errors';
+import { StillDeniedError } from '../drs/propagation';
 import {
   CreateExtendedSourceServerCommand,
   DescribeSourceServersCommand,
@@ -9,7 +10,7 @@ import {
 } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
-import { LifecycleOptions, ResourceOutcome, retrying } from './options';
+import { LifecycleOptions, ResourceOutcome, retrying, whilePropagating } from './options';
 import {
   claimOf, deleteDecision, Handover, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
 } from './ownership';
@@ -260,12 +261,17 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
   let server = found?.server;
   if (!server) {
     try {
-      const out = await drs.call('CreateExtendedSourceServer', () => client.send(new CreateExtendedSourceServerCommand({
-        sourceServerArn: props.stagingSourceServerArn,
-        tags: { ...props.tags, ...ownerTags(owner) },
-      })));
+      const out = await whilePropagating(options, 'CreateExtendedSourceServer', () => drs.call('CreateExtendedSourceServer', () =>
+        client.send(new CreateExtendedSourceServerCommand({
+          sourceServerArn: props.stagingSourceServerArn,
+          tags: { ...props.tags, ...ownerTags(owner) },
+        }))));
       server = out.sourceServer;
     } catch (err) {
+      if (err instanceof StillDeniedError) {
+        throw new NothingCreatedError(`${drsFailure(err, ctx).message}. Retried for ${Math.round(err.retriedMs / 1000)}s in case a role created ` +
+          'moments ago had not propagated yet', { cause: err });
+      }
       if (certainlyNotCreated(err)) throw new NothingCreatedError(drsFailure(err, ctx).message, { cause: err });
       // The answer to an earlier attempt may have been lost: look before reporting a conflict.
       drs.log('create failed; looking for a server an earlier attempt created', errorFields(err));

@@ -1,3 +1,4 @@
+import { retryWhilePropagating } from '../drs/propagation';
 import { RetryOptions, withRetry } from '../drs/retry';
 import { errorFields, Logger, silentLogger } from '../log';
 
@@ -11,6 +12,11 @@ export interface LifecycleOptions {
   readonly pollIntervalMs: number;
   /** Epoch ms after which waiting stops (time is left for cleanup and the response). */
   readonly deadline: number;
+  /**
+   * Create only: how long AccessDenied is retried because a role created moments ago may not have
+   * propagated yet (see drs/propagation.ts). @default 0 (off)
+   */
+  readonly propagationWindowMs?: number;
   /** Backoff for DRS calls; its `deadline` should be later than `deadline` above, to allow cleanup. */
   readonly retry?: RetryOptions;
   readonly log?: Logger;
@@ -30,5 +36,18 @@ export function retrying(options: LifecycleOptions, operation: string): <T>(fn: 
     sleep: options.sleep,
     now: options.now,
     onRetry: ({ attempt, delayMs, error }) => log('retrying DRS call', { operation, attempt, delayMs, ...errorFields(error) }),
+  });
+}
+
+/** Runs `fn`, retrying AccessDenied within the Create's propagation window (nothing otherwise). */
+export function whilePropagating<T>(options: LifecycleOptions, operation: string, fn: () => Promise<T>): Promise<T> {
+  return retryWhilePropagating(fn, {
+    windowMs: options.propagationWindowMs ?? 0,
+    baseDelayMs: 2 * (options.retry?.baseDelayMs ?? 500),
+    now: options.now,
+    sleep: options.sleep,
+    deadline: options.deadline,
+    log: options.log,
+    operation,
   });
 }

@@ -20,7 +20,7 @@ import { OwnerTags, ResourceTypes } from '../../../src/contract';
 import { handleEvent, HandlerDeps, HandlerResult } from '../../../src/handlers/dispatch';
 import { StackResource } from '../../../src/handlers/lifecycle/ownership';
 import { CloudFormationEvent } from '../../../src/handlers/response';
-import { errors, REGION, serverArn, STACK_ID, TARGET } from '../fixtures';
+import { errors, FakeClock, REGION, serverArn, STACK_ID, TARGET } from '../fixtures';
 
 const drs = mockClient(DrsClient);
 const client = new DrsClient({ region: REGION });
@@ -116,16 +116,20 @@ class World {
 }
 
 let world: World;
+let clock: FakeClock;
 beforeEach(() => {
   drs.reset();
   world = new World();
   world.install();
+  clock = new FakeClock();
 });
 
 const deps = (): HandlerDeps => ({
   client,
-  env: { AWS_REGION: REGION, DRS_POLL_INTERVAL_MS: '1', DRS_RETRY_BASE_DELAY_MS: '1' },
-  sleep: async () => undefined,
+  env: { AWS_REGION: REGION },
+  // Time moves only when the handler waits (retries of AccessDenied during a Create included).
+  now: clock.now,
+  sleep: clock.sleep,
   write: () => undefined,
   stackResources: {
     list: async (stackId) => {

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { buildExampleApp } from './app-builder';
+
+buildExampleApp().app.synth();
