@@ -185,6 +185,14 @@ project.addTask('benchmark:drill', {
   receiveArgs: true,
 });
 
+// Model-based tests, the long run (CI runs a fixed seed inside jest: test/model/model.test.ts).
+project.addTask('fuzz', {
+  description: 'Run random stack histories against the local DRS: npx projen fuzz -- --seed 42 --runs 10000 (see test/model/README.md)',
+  env: { TS_NODE_TRANSPILE_ONLY: '1' },
+  exec: 'ts-node --project test/tsconfig.json test/model/fuzz.ts',
+  receiveArgs: true,
+});
+
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
   // CI and benchmark output (the cdk-lib matrix installs a whole aws-cdk-lib into .ci-out).

@@ -96,7 +96,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   }));
   stagingServers.push(drs.addReplicatingServer(staging.account, region, { hostname: 'undeclared.example' }));
   const driver = await LifecycleDriver.start({
-    drs, maxInvocationMs: 60_000, lambdaRetries: options.lambdaRetries, handlerTiming: options.handlerTiming, handlerEnv: options.handlerEnv,
+    drs,
+    maxInvocationMs: 60_000,
+    lambdaRetries: options.lambdaRetries,
+    handlerTiming: options.handlerTiming,
+    handlerEnv: options.handlerEnv,
+    runner: process.env.LIFECYCLE_RUNNER === 'in-process' ? 'in-process' : 'process',
   });
   const targetClient = new DrsClient({ ...drs.clientConfig(target.account, region), maxAttempts: 1 });
   return {

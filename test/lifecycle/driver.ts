@@ -18,6 +18,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as path from 'path';
 import { AssemblyStack, readAssembly } from './assembly';
+import { BundleContainer } from './bundle-container';
 import { answerCloudFormationQuery, StackViews } from './cloudformation-endpoint';
 import type { HandlerTiming } from '../../src/handlers/dispatch';
 import { authorizerFromTemplate } from '../local-drs/iam';
@@ -36,8 +37,8 @@ export interface DrsEndpoint {
 }
 
 export type StackStatus =
-  | 'CREATE_COMPLETE' | 'ROLLBACK_COMPLETE' | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE'
-  | 'DELETE_COMPLETE' | 'DELETE_FAILED';
+  | 'CREATE_COMPLETE' | 'ROLLBACK_COMPLETE' | 'ROLLBACK_FAILED' | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE'
+  | 'UPDATE_ROLLBACK_FAILED' | 'DELETE_COMPLETE' | 'DELETE_FAILED';
 
 /** One line of the stack's event log, as CloudFormation would show it. */
 export interface StackEvent {
@@ -53,6 +54,8 @@ export interface OperationResult {
   readonly status: StackStatus;
   /** Reasons of the resources that failed, in order. */
   readonly failures: { logicalId: string; reason: string }[];
+  /** Deletes that failed in an update's cleanup phase (the stack stays UPDATE_COMPLETE; the resources are left behind). */
+  readonly cleanupFailures?: { logicalId: string; reason: string }[];
 }
 
 /** One invocation of a handler process. */
@@ -85,6 +88,12 @@ export interface DriverOptions {
   readonly maxInvocationMs?: number;
   /** Passes the handler's output through (for debugging). @default false */
   readonly showHandlerOutput?: boolean;
+  /**
+   * How the bundled asset runs: `process`, a child process per invocation (lambda-runner.js);
+   * `in-process`, a container per function inside the test process (bundle-container.ts: the same
+   * file, evaluated once per container; a killed container's requests fail). @default 'process'
+   */
+  readonly runner?: 'process' | 'in-process';
 }
 
 interface ResourceState {
@@ -131,10 +140,17 @@ export class LifecycleDriver {
   private readonly server: http.Server;
   private responseBase = '';
   private current?: ChildProcess;
+  /** Kills the running in-process invocation (the in-process runner's `current`). */
+  private currentKill?: () => void;
+  /** In-process containers by function and environment; a killed one is replaced on next use. */
+  private readonly containers = new Map<string, BundleContainer>();
   private pendingDeaths = 0;
   /** The function whose handler process runs now: the caller of the local Lambda Invoke endpoint. */
   private running?: { readonly d: DeployedStack; readonly fn: FunctionInfo };
   /** Asynchronous invocations (Invoke with InvocationType Event) waiting to run. */
+  private readonly authorizers = new WeakMap<object, Map<string, ReturnType<typeof authorizerFromTemplate>>>();
+  /** Plain resources whose next create or update fails: `stack/logicalId` → reason. */
+  private readonly failing = new Map<string, string>();
   private readonly asyncQueue: { readonly d: DeployedStack; readonly fn: FunctionInfo; readonly payload: any }[] = [];
   /** The stacks as the local CloudFormation query endpoint serves them. */
   readonly stackViews = new StackViews();
@@ -145,12 +161,16 @@ export class LifecycleDriver {
 
   async stop(): Promise<void> {
     this.current?.kill('SIGKILL');
+    this.currentKill?.();
+    for (const c of this.containers.values()) c.kill();
+    this.containers.clear();
     await new Promise<void>((done) => this.server.close(() => done()));
   }
 
   /** Kills the handler process that is running now (a crash after a call took effect). */
   killCurrentInvocation(): void {
     this.current?.kill('SIGKILL');
+    this.currentKill?.();
   }
 
   /**
@@ -183,6 +203,55 @@ export class LifecycleDriver {
     return this.invocations.length - before;
   }
 
+  /**
+   * The next create or update of plain resource `logicalId` in `stackName` fails: another
+   * resource of the stack failing mid-operation, which makes CloudFormation roll back.
+   */
+  failResource(stackName: string, logicalId: string, reason = 'the resource failed (injected by the lifecycle driver)'): void {
+    this.failing.set(`${stackName}/${logicalId}`, reason);
+  }
+
+  /**
+   * Stack refactoring ("Stack refactoring",
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stack-refactoring.html): moves
+   * deployed resources to another deployed stack, optionally under a new logical id ("You can
+   * rename logical IDs during refactoring"), without creating, deleting or changing any resource
+   * (the refactor "does not allow new resource creations, resource deletions, or changes to
+   * resource configurations"): no custom-resource request is sent. `templates` are both stacks'
+   * templates after the refactor; a moved resource must be declared there exactly as before.
+   * Guess: the moved resource's properties are resolved again in its new stack (its
+   * ServiceToken names the new stack's function), so the next update sends no Update for it.
+   */
+  refactor(moves: RefactorMove[], templates: AssemblyStack[]): void {
+    const byName = new Map(templates.map((t) => [t.stackName, t]));
+    for (const m of moves) {
+      const from = this.deployed.get(m.fromStack);
+      const to = this.deployed.get(m.toStack);
+      if (!from || !to) throw new Error(`refactor: stacks ${m.fromStack} and ${m.toStack} must both be deployed`);
+      const r = from.resources.get(m.fromLogicalId);
+      if (!r) throw new Error(`refactor: no resource ${m.fromLogicalId} in ${m.fromStack}`);
+      const toLogicalId = m.toLogicalId ?? m.fromLogicalId;
+      if (to.resources.has(toLogicalId)) throw new Error(`refactor: ${m.toStack} already has a resource ${toLogicalId}`);
+      const declared = JSON.stringify(from.stack.template.Resources[m.fromLogicalId]);
+      const after = byName.get(m.toStack)?.template.Resources?.[toLogicalId];
+      if (JSON.stringify(after) !== declared) throw new Error(`refactor: ${m.toStack}'s template must declare ${toLogicalId} exactly as ${m.fromStack} declared ${m.fromLogicalId}`);
+      from.resources.delete(m.fromLogicalId);
+      to.resources.set(toLogicalId, { ...r, logicalId: toLogicalId });
+    }
+    for (const t of templates) {
+      const d = this.deployed.get(t.stackName);
+      if (!d) continue;
+      const refactored: DeployedStack = { ...d, stack: t };
+      for (const m of moves.filter((x) => x.toStack === t.stackName)) {
+        const id = m.toLogicalId ?? m.fromLogicalId;
+        refactored.resources.get(id)!.properties = resolveResourceProperties(t.template, id, this.context(refactored));
+      }
+      this.deployed.set(t.stackName, refactored);
+      this.emit(refactored, t.stackName, 'AWS::CloudFormation::Stack', 'REFACTOR_COMPLETE', d.stackId);
+    }
+    this.refreshTrust();
+  }
+
   /** Physical ids and attributes of a deployed stack's resources. */
   resources(stackName: string): Record<string, DeployedResource> {
     const d = this.deployed.get(stackName);
@@ -190,6 +259,17 @@ export class LifecycleDriver {
     return Object.fromEntries([...d.resources.values()].map((r) => [
       r.logicalId, { type: r.type, physicalId: r.physicalId, attributes: { ...r.attributes } },
     ]));
+  }
+
+  /** The stack id (an ARN, new for each creation) of a deployed stack. */
+  stackId(stackName: string): string | undefined {
+    return this.deployed.get(stackName)?.stackId;
+  }
+
+  /** Forgets injected deaths and resource failures that have not happened yet. */
+  clearInjectedFaults(): void {
+    this.pendingDeaths = 0;
+    this.failing.clear();
   }
 
   isDeployed(stackName: string): boolean {
@@ -264,9 +344,16 @@ export class LifecycleDriver {
         // Rollback: delete what was created, the failed resource included (CloudFormation sends
         // it a Delete with the physical id of its FAILED response).
         this.emit(d, stack.stackName, 'AWS::CloudFormation::Stack', 'ROLLBACK_IN_PROGRESS', d.stackId, failure);
+        const rollbackFailures: { logicalId: string; reason: string }[] = [];
         for (const id of deletionOrder(stack.template as CfnTemplate, ctx)) {
           const r = d.resources.get(id);
-          if (r) await this.deleteResource(d, stack.template, r, 'DeletionPolicy');
+          const reason = r && await this.deleteResource(d, stack.template, r, 'DeletionPolicy');
+          if (reason) rollbackFailures.push({ logicalId: id, reason });
+        }
+        if (rollbackFailures.length > 0) {
+          this.emit(d, stack.stackName, 'AWS::CloudFormation::Stack', 'ROLLBACK_FAILED', d.stackId, rollbackFailures.map((f) => f.reason).join('; '));
+          this.deployed.delete(stack.stackName);
+          return { status: 'ROLLBACK_FAILED', failures: [{ logicalId, reason: failure }, ...rollbackFailures] };
         }
         this.deployed.delete(stack.stackName);
         this.emit(d, stack.stackName, 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE', d.stackId);
@@ -278,6 +365,32 @@ export class LifecycleDriver {
     return { status: 'CREATE_COMPLETE', failures: [] };
   }
 
+  /**
+   * A stack update, in CloudFormation's documented order:
+   * 1. new resources are created first, then changed resources updated, each in dependency order
+   *    ("DependsOn attribute", https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html:
+   *    "Resource B is created before resource A ... Resource B is updated before resource A"; CloudFormation
+   *    works in parallel where nothing depends on it, so creating the independent new resources first
+   *    is one order it may take);
+   * 2. a replacement (an Update answered with a new physical id) creates the new resource now and
+   *    deletes the old one only in the cleanup phase ("Understand update behaviors of stack resources",
+   *    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html:
+   *    "usually creates the replacement resource first, changes references from other dependent
+   *    resources to point to the replacement resource, and then deletes the old resource");
+   * 3. cleanup, after the update succeeded: replaced and removed resources are deleted, in reverse
+   *    dependency order ("Monitor the progress of a stack update",
+   *    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-monitor-stack.html:
+   *    UPDATE_COMPLETE_CLEANUP_IN_PROGRESS; "it first creates a new resource and then deletes the old
+   *    resource"). A failed delete in cleanup does not fail the update: the stack stays
+   *    UPDATE_COMPLETE and the resource is left behind (reported in `cleanupFailures`);
+   * 4. a failure rolls back: updated resources get an Update back to their old properties (newest
+   *    first), then, in the rollback's cleanup (UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS), the
+   *    resources this update created, replacements' new resources included, are deleted ("Choose
+   *    how to handle failures when provisioning resources",
+   *    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stack-failure-options.html:
+   *    by default the stack rolls back to its last known stable state). A rollback step that fails
+   *    leaves the stack UPDATE_ROLLBACK_FAILED.
+   */
   private async update(d: DeployedStack, next: AssemblyStack): Promise<OperationResult> {
     const previous = d.stack;
     const before = new Map([...d.resources].map(([k, v]) => [k, { ...v }]));
@@ -286,11 +399,22 @@ export class LifecycleDriver {
     const ctx = this.context(live);
     const created: string[] = [];
     const replaced: ResourceState[] = [];
-    const updated: string[] = [];
+    /** Updated (or attempted) resources and the properties they were sent. */
+    const updated: { logicalId: string; properties: Record<string, unknown> }[] = [];
     this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_IN_PROGRESS', d.stackId);
     let failure: { logicalId: string; reason: string } | undefined;
-    for (const logicalId of creationOrder(next.template as CfnTemplate, ctx)) {
-      if (!isResourceActive(next.template, logicalId, ctx)) continue;
+
+    // New resources that depend on nothing changed go first; the rest follow in dependency order.
+    const order = creationOrder(next.template as CfnTemplate, ctx).filter((id) => isResourceActive(next.template, id, ctx));
+    const dependencies = resourceDependencies(next.template as CfnTemplate);
+    const later = new Set<string>();
+    const first: string[] = [];
+    for (const logicalId of order) {
+      const isNew = !live.resources.has(logicalId);
+      if (isNew && !(dependencies[logicalId] ?? []).some((dep) => later.has(dep))) first.push(logicalId);
+      else later.add(logicalId);
+    }
+    for (const logicalId of [...first, ...order.filter((id) => later.has(id))]) {
       const old = live.resources.get(logicalId);
       if (!old) {
         const reason = await this.createResource(live, logicalId);
@@ -298,9 +422,9 @@ export class LifecycleDriver {
         if (reason) { failure = { logicalId, reason }; break; }
         continue;
       }
-      const props = resolveResourceProperties(next.template, logicalId, ctx);
+      const props = resolveResourceProperties(next.template, logicalId, this.context(live));
       if (JSON.stringify(props) === JSON.stringify(old.properties)) continue;
-      updated.push(logicalId);
+      updated.push({ logicalId, properties: props });
       const oldState = { ...old };
       const reason = await this.updateResource(live, logicalId, props);
       if (reason) { failure = { logicalId, reason }; break; }
@@ -309,46 +433,69 @@ export class LifecycleDriver {
 
     if (failure) {
       this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_IN_PROGRESS', d.stackId, failure.reason);
-      // Roll back updated resources to their old properties, newest first.
-      for (const logicalId of [...updated].reverse()) {
+      const rollbackFailures: { logicalId: string; reason: string }[] = [];
+      const newResources: ResourceState[] = [];
+      // Updated resources go back to their old properties, newest first. A replacement's new
+      // physical resource is one of this update's new resources: deleted in the cleanup below.
+      for (const { logicalId, properties } of [...updated].reverse()) {
         const old = before.get(logicalId)!;
         const now = live.resources.get(logicalId)!;
-        if (now.physicalId !== old.physicalId || logicalId === failure.logicalId) {
-          // A replacement's new resource (or the failed one) is deleted in cleanup; the old one stays.
-          if (now.physicalId !== old.physicalId) await this.deleteResource(live, next.template, now, 'UpdateReplacePolicy');
-          live.resources.set(logicalId, old);
-          if (isCustom(old.type) && logicalId === failure.logicalId && now.physicalId === old.physicalId) {
-            // The failed resource gets an Update back to its old properties.
-            await this.sendUpdate(live, previous.template, old, old.properties, now.properties);
-          }
-          continue;
-        }
-        await this.sendUpdate(live, previous.template, old, old.properties, now.properties);
+        if (now.physicalId !== old.physicalId) newResources.push(now);
         live.resources.set(logicalId, old);
+        if (!isCustom(old.type)) continue;
+        const response = await this.sendUpdate(live, previous.template, old, old.properties, properties);
+        if (response.Status === 'FAILED') {
+          this.emit(live, next.stackName, old.type, 'UPDATE_FAILED', old.physicalId, response.Reason, logicalId);
+          rollbackFailures.push({ logicalId, reason: response.Reason ?? 'failed' });
+        }
+      }
+      // UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what this update created, in reverse order.
+      // A new resource with DeletionPolicy Retain stays (RollbackStack's RetainExceptOnCreate,
+      // off by default, would delete it). New resources go in reverse creation order, so a new
+      // handler function outlives the new custom resources it serves.
+      for (const r of newResources) {
+        const reason = await this.deleteResource(live, next.template, r, 'DeletionPolicy');
+        if (reason) rollbackFailures.push({ logicalId: r.logicalId, reason });
       }
       for (const logicalId of [...created].reverse()) {
         const r = live.resources.get(logicalId);
-        if (r) await this.deleteResource(live, next.template, r, 'DeletionPolicy');
+        const reason = r && await this.deleteResource(live, next.template, r, 'DeletionPolicy');
+        if (reason) rollbackFailures.push({ logicalId, reason });
         live.resources.delete(logicalId);
       }
       this.deployed.set(next.stackName, { ...live, stack: previous });
+      this.refreshTrust();
+      if (rollbackFailures.length > 0) {
+        this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_FAILED', d.stackId, rollbackFailures.map((f) => f.reason).join('; '));
+        return { status: 'UPDATE_ROLLBACK_FAILED', failures: [failure, ...rollbackFailures] };
+      }
       this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_COMPLETE', d.stackId);
       return { status: 'UPDATE_ROLLBACK_COMPLETE', failures: [failure] };
     }
 
-    // Cleanup: old physical resources of replacements, then resources removed from the template.
-    for (const old of replaced) await this.deleteResource(live, previous.template, old, 'UpdateReplacePolicy');
+    // UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: old physical resources of replacements, then resources
+    // removed from the template, in reverse dependency order of the previous template.
+    this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', d.stackId);
+    const cleanupFailures: { logicalId: string; reason: string }[] = [];
+    // Removed resources are deleted as the previous template declared them (their function and
+    // its role may be leaving with them: they go later, in reverse dependency order).
+    const leaving: DeployedStack = { ...live, stack: previous };
+    for (const old of replaced) {
+      const reason = await this.deleteResource(leaving, previous.template, old, 'UpdateReplacePolicy');
+      if (reason) cleanupFailures.push({ logicalId: old.logicalId, reason });
+    }
     const keep = new Set(Object.keys(next.template.Resources ?? {}));
-    for (const logicalId of deletionOrder(previous.template as CfnTemplate, this.context({ ...live, stack: previous }))) {
+    for (const logicalId of deletionOrder(previous.template as CfnTemplate, this.context(leaving))) {
       const r = live.resources.get(logicalId);
       if (r && !keep.has(logicalId)) {
-        await this.deleteResource(live, previous.template, r, 'DeletionPolicy');
+        const reason = await this.deleteResource(leaving, previous.template, r, 'DeletionPolicy');
+        if (reason) cleanupFailures.push({ logicalId, reason });
         live.resources.delete(logicalId);
       }
     }
     this.refreshTrust();
     this.emit(live, next.stackName, 'AWS::CloudFormation::Stack', 'UPDATE_COMPLETE', d.stackId);
-    return { status: 'UPDATE_COMPLETE', failures: [] };
+    return { status: 'UPDATE_COMPLETE', failures: [], ...(cleanupFailures.length > 0 ? { cleanupFailures } : {}) };
   }
 
   private async createResource(d: DeployedStack, logicalId: string): Promise<string | undefined> {
@@ -357,6 +504,11 @@ export class LifecycleDriver {
     const properties = resolveResourceProperties(template, logicalId, this.context(d));
     this.emit(d, d.stack.stackName, type, 'CREATE_IN_PROGRESS', undefined, undefined, logicalId);
     if (!isCustom(type)) {
+      const injected = this.takeFailure(d, logicalId);
+      if (injected) {
+        this.emit(d, d.stack.stackName, type, 'CREATE_FAILED', undefined, injected, logicalId);
+        return injected;
+      }
       d.resources.set(logicalId, { logicalId, type, physicalId: plainPhysicalId(d, logicalId, type, properties), properties, attributes: {} });
       d.resources.get(logicalId)!.attributes = this.plainAttributes(d, logicalId, type);
       this.emit(d, d.stack.stackName, type, 'CREATE_COMPLETE', d.resources.get(logicalId)!.physicalId, undefined, logicalId);
@@ -377,6 +529,11 @@ export class LifecycleDriver {
     const r = d.resources.get(logicalId)!;
     this.emit(d, d.stack.stackName, r.type, 'UPDATE_IN_PROGRESS', r.physicalId, undefined, logicalId);
     if (!isCustom(r.type)) {
+      const injected = this.takeFailure(d, logicalId);
+      if (injected) {
+        this.emit(d, d.stack.stackName, r.type, 'UPDATE_FAILED', r.physicalId, injected, logicalId);
+        return injected;
+      }
       d.resources.set(logicalId, { ...r, properties });
       this.emit(d, d.stack.stackName, r.type, 'UPDATE_COMPLETE', r.physicalId, undefined, logicalId);
       return undefined;
@@ -389,6 +546,13 @@ export class LifecycleDriver {
     d.resources.set(logicalId, { ...r, physicalId: response.PhysicalResourceId, properties, attributes: response.Data ?? {} });
     this.emit(d, d.stack.stackName, r.type, 'UPDATE_COMPLETE', response.PhysicalResourceId, undefined, logicalId);
     return undefined;
+  }
+
+  private takeFailure(d: DeployedStack, logicalId: string): string | undefined {
+    const key = `${d.stack.stackName}/${logicalId}`;
+    const reason = this.failing.get(key);
+    this.failing.delete(key);
+    return reason;
   }
 
   private sendUpdate(
@@ -596,6 +760,7 @@ export class LifecycleDriver {
       ...this.options.handlerEnv,
     };
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, this.options.maxInvocationMs ?? Infinity);
+    if (this.options.runner === 'in-process') return this.runInProcess(d, fn, env, event, timeoutMs, requestId);
     return new Promise((done) => {
       const child = fork(RUNNER, [], { execArgv: [], env, stdio: this.options.showHandlerOutput ? 'inherit' : 'ignore' });
       this.current = child;
@@ -607,6 +772,63 @@ export class LifecycleDriver {
       });
       const timing = this.options.handlerTiming === false ? undefined : this.options.handlerTiming ?? LOCAL_TIMING;
       child.send({ assetDir: fn.assetDir, handler: fn.handler, event, timeoutMs, functionName: fn.name, requestId, timing });
+    });
+  }
+
+  /**
+   * One invocation in the function's in-process container (created on first use, as Lambda
+   * starts an execution environment): exit code 0 when the handler resolves, 1 when it throws,
+   * null when it was killed (a death before responding, or its timeout).
+   */
+  private runInProcess(
+    d: DeployedStack, fn: FunctionInfo, env: Record<string, string>, event: unknown, timeoutMs: number, requestId: string,
+  ): Promise<number | null> {
+    const key = JSON.stringify([d.stackId, fn.name, fn.assetDir, fn.handler, env]);
+    let container = this.containers.get(key);
+    if (!container || container.isDead) {
+      const [file, exportName] = fn.handler.split('.');
+      const timing = this.options.handlerTiming === false ? undefined : this.options.handlerTiming ?? LOCAL_TIMING;
+      container = new BundleContainer(path.join(fn.assetDir, `${file}.js`), exportName, env, {
+        output: this.options.showHandlerOutput ? console : undefined,
+        timing,
+      });
+      this.containers.set(key, container);
+    }
+    const c = container;
+    const started = Date.now();
+    const context = {
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${d.stack.region}:${d.stack.account}:function:${fn.name}`,
+      memoryLimitInMB: '256',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+    };
+    return new Promise((done) => {
+      let settled = false;
+      const finish = (code: number | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (this.currentKill === kill) this.currentKill = undefined;
+        done(code);
+      };
+      const kill = () => {
+        c.kill();
+        if (this.containers.get(key) === c) this.containers.delete(key);
+        finish(null);
+      };
+      this.currentKill = kill;
+      const timer = setTimeout(kill, timeoutMs);
+      Promise.resolve().then(() => c.handler(event, context)).then(
+        () => finish(c.isDead ? null : 0),
+        (err) => {
+          if (this.options.showHandlerOutput) process.stderr.write(`function error: ${err?.stack ?? err}\n`);
+          finish(c.isDead ? null : 1);
+        });
     });
   }
 
@@ -634,7 +856,24 @@ export class LifecycleDriver {
   private useRoleOf(d: DeployedStack, fn: FunctionInfo): void {
     const role = [...d.resources.values()].find((r) => r.type === 'AWS::IAM::Role' && r.attributes.Arn === fn.roleArn);
     if (!role) throw new Error(`function ${fn.logicalId}: its role ${fn.roleArn} is not in stack ${d.stack.stackName}`);
-    this.options.drs.setAuthorizer(d.stack.account, authorizerFromTemplate(d.stack.template, role.logicalId, this.context(d)));
+    const ctx = this.context(d);
+    // Policies are evaluated once per template, role and deployed state; decisions once per request.
+    let byTemplate = this.authorizers.get(d.stack.template);
+    if (!byTemplate) this.authorizers.set(d.stack.template, byTemplate = new Map());
+    const key = JSON.stringify([role.logicalId, ctx]);
+    let authorizer = byTemplate.get(key);
+    if (!authorizer) {
+      const evaluate = authorizerFromTemplate(d.stack.template, role.logicalId, ctx);
+      const decisions = new Map<string, ReturnType<typeof evaluate>>();
+      authorizer = (request) => {
+        const k = JSON.stringify(request);
+        let decision = decisions.get(k);
+        if (!decision) decisions.set(k, decision = evaluate(request));
+        return decision;
+      };
+      byTemplate.set(key, authorizer);
+    }
+    this.options.drs.setAuthorizer(d.stack.account, authorizer);
   }
 
   /** The attributes CloudFormation derives for plain resources (their ARNs). */
@@ -715,7 +954,7 @@ export class LifecycleDriver {
       }
       if (this.pendingDeaths > 0) {
         this.pendingDeaths--;
-        this.current?.kill('SIGKILL');
+        this.killCurrentInvocation();
         req.socket.destroy();
         return;
       }
@@ -728,6 +967,15 @@ export class LifecycleDriver {
       res.writeHead(200).end();
     });
   }
+}
+
+/** One resource moved by a stack refactoring. */
+export interface RefactorMove {
+  readonly fromStack: string;
+  readonly fromLogicalId: string;
+  readonly toStack: string;
+  /** @default the same logical id */
+  readonly toLogicalId?: string;
 }
 
 export interface DeployedResource {

@@ -1,0 +1,194 @@
+/**
+ * Counterexamples the model-based tests found, shrunk by fast-check, written out as concrete
+ * steps (whole templates) and replayed against the local DRS with the bundled handler. One `it`
+ * per defect. `it.failing`: the defect is not fixed on this branch yet (the comment names it and
+ * the branch expected to fix it); flip it to `it` once the fix is merged, and the test guards it.
+ */
+import { replay } from './runner';
+import { ServerSpec, StackSpec } from './templates';
+
+jest.setTimeout(120_000);
+
+const server = (id: string, key: string, extra: Partial<ServerSpec> = {}): ServerSpec => ({ id, server: key, tags: {}, retain: false, ...extra });
+const spec = (canary: number, servers: ServerSpec[], extensions: StackSpec['extensions'] = []): StackSpec => ({ servers, extensions, canary });
+
+async function expectNoViolation(...args: Parameters<typeof replay>): Promise<void> {
+  const result = await replay(...args);
+  if (process.env.MODEL_DEBUG) process.stderr.write(`${JSON.stringify(result.violations.map((v) => `${v.invariant}@${v.step}: ${v.message.slice(0, 200)}`), null, 1)}\n`);
+  expect(result.violations).toEqual([]);
+}
+
+describe('model-based regressions', () => {
+  // Defect 1 (ownership across renames; fixed by issue9-handler): renaming a server's construct makes
+  // CloudFormation create the new logical resource first; its Create finds the staging server
+  // extended by the old resource of the same stack and refuses ("already extended ... owned by
+  // stack TargetA, resource SrvA"), so the rename always rolls back.
+  it('renaming an ExtendedSourceServer deploys', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvB', 'S1:0')]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Defect 1, with an extension in the stack and a lost response (found shrunk with either).
+  it('renaming a server next to a whole-account extension deploys', async () => {
+    const ext = { id: 'ExtA', staging: 'S2' as const, selector: { kind: 'all' as const }, tags: {}, prune: false, retain: false };
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S2:0'), server('SrvB', 'S1:0')], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvC', 'S2:0'), server('SrvB', 'S1:0')], [ext]), fault: { kind: 'responseLost', operation: 'CreateExtendedSourceServer' } },
+    ]);
+  });
+
+  // Defect 2 (switching per-server to whole-account and back; fixed by issue9-handler): the new
+  // resource's Create runs before the old resource's Delete (CloudFormation's order) and finds
+  // the server owned by the other resource of the same stack.
+  it('switching from StagingAccountExtension to ExtendedSourceServer deploys', async () => {
+    await expectNoViolation('userGuide', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [], [{ id: 'ExtA', staging: 'S1', selector: { kind: 'tag', role: 'db' }, tags: {}, prune: false, retain: false }]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvA', 'S1:2')]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Defect 4 (stack refactoring; issue9-handler): a server moved to another stack by stack
+  // refactoring keeps the old stack's owner tags, so the new stack's next update refuses to
+  // touch it ("does not carry this resource's owner tags") and its destroy leaves it behind.
+  it.failing('a server moved by stack refactoring is managed by its new stack', async () => {
+    const a0 = spec(1, [server('SrvA', 'S1:0'), server('SrvB', 'S1:1')]);
+    const b0 = spec(2, [server('SrvA', 'S2:0')]);
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: a0, fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: b0, fault: { kind: 'none' } },
+      { kind: 'refactor', from: 'A', fromId: 'SrvB', to: 'B', toId: 'SrvB', specs: { A: spec(1, [server('SrvA', 'S1:0')]), B: spec(2, [server('SrvA', 'S2:0'), server('SrvB', 'S1:1')]) } },
+      { kind: 'deploy', stack: 'B', spec: spec(3, [server('SrvA', 'S2:0'), server('SrvB', 'S1:1', { tags: { Team: 'a' } })]), fault: { kind: 'none' } },
+      { kind: 'destroy', stack: 'B', fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Defect 9 (AccessDenied from IAM propagation is not retried; issue9-robust): a new role's
+  // policy takes a while to apply; the handler fails at once, so the create rolls back...
+  it.failing('a create survives IAM propagation', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [server('SrvA', 'S2:0')]), fault: { kind: 'iamPropagation', count: 1 } },
+    ]);
+  });
+
+  // ... and when the denials outlast the update, its rollback fails too: UPDATE_ROLLBACK_FAILED.
+  it.failing('an update under IAM propagation never ends UPDATE_ROLLBACK_FAILED', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvA', 'S1:0'), server('SrvB', 'S1:3')]), fault: { kind: 'iamPropagation', count: 2 } },
+    ]);
+  });
+
+  // ... and a StagingAccountExtension removed while the denials last fails its Delete in the
+  // cleanup phase: CloudFormation leaves the stack UPDATE_COMPLETE and the servers orphaned.
+  it.failing('removing an extension under IAM propagation leaves no orphans', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [], [{ id: 'ExtA', staging: 'S1', selector: { kind: 'hostname', pattern: 'web-*' }, tags: {}, prune: false, retain: false }]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, []), fault: { kind: 'iamPropagation', count: 1 } },
+    ]);
+  });
+
+  // Unassigned: an extension's update while its staging account no longer trusts the target
+  // fails (rightly: listing is denied), but the rollback's Update back to the old properties
+  // fails the same way, so the stack ends UPDATE_ROLLBACK_FAILED (needs ContinueUpdateRollback).
+  it.failing('an extension updated while the staging trust is revoked rolls back cleanly', async () => {
+    const ext = (selector: { kind: 'all' } | { kind: 'tag'; role: string }) => ({ id: 'ExtA', staging: 'S2' as const, selector, tags: {}, prune: false, retain: false });
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [], [ext({ kind: 'all' })]), fault: { kind: 'none' } },
+      { kind: 'trustRevoked', staging: 'S2' },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [], [ext({ kind: 'tag', role: 'web' })]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Defect 3 (ownership across rollbacks; fixed by issue9-handler): an update changes SrvA's staging ARN
+  // and fails (the staging trust is gone); the rollback's Update back to the old ARN is read as
+  // another ARN change, adopts the resource's own server and waits for EXTENDED, which never
+  // comes (its staging server was removed): UPDATE_ROLLBACK_FAILED.
+  it('rolling back a staging ARN change while the old staging server is unreadable', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'trustRevoked', staging: 'S1' },
+      { kind: 'stagingServerRemoved', server: 'S1:0' },
+      { kind: 'deploy', stack: 'B', spec: spec(3, [server('SrvA', 'S1:1')]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Defect 3 (ownership across rollbacks; issue9-handler): a new per-server resource with removal
+  // policy RETAIN takes its server over from the stack's whole-account resource, then another
+  // resource fails; the rollback retains the new resource (Delete skipped), so the server stays
+  // tagged as the retained resource's, and the extension that declares it no longer owns it.
+  it.failing('a rolled-back takeover by a retained server gives the server back to the extension', async () => {
+    const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'all' as const }, tags: {}, prune: false, retain: false };
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(2, [server('SrvA', 'S1:0', { retain: true })], [ext]), fault: { kind: 'otherResourceFails' } },
+    ]);
+  });
+
+  // Unassigned (hand-back; issue9-handler's area): a per-server resource that took its server over
+  // from the stack's extension is removed; its Delete hands the server back to the extension but
+  // leaves the per-server resource's user tags on it instead of the extension's.
+  it.failing('a server handed back to the extension gets the extension\'s tags', async () => {
+    const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'all' as const }, tags: {}, prune: false, retain: false };
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(2, [server('SrvA', 'S1:0', { tags: { Team: 'a' } })], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(3, [], [ext]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Unassigned (lost responses; issue9-robust's area): a StagingAccountExtension's Delete
+  // deletes a server but the response is lost; the retry of DeleteSourceServer on a server that
+  // is gone is authorized without its owner tags and denied (AccessDenied, not
+  // ResourceNotFound), and the destroy ends DELETE_FAILED.
+  it.failing('an extension\'s destroy survives a lost DeleteSourceServer response', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [], [{ id: 'ExtA', staging: 'S1', selector: { kind: 'all' }, tags: {}, prune: false, retain: false }]), fault: { kind: 'none' } },
+      { kind: 'destroy', stack: 'B', fault: { kind: 'responseLost', operation: 'DeleteSourceServer' } },
+    ]);
+  });
+
+  // Adoption (fixed by issue9-handler): a server kept by removal policy RETAIN still
+  // carries the resource's owner tags; declaring the same resource again adopts it, but with
+  // the tags it had, not the ones the template now declares.
+  it('re-declaring a retained server applies the declared tags', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S1:3', { retain: true })]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, []), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(3, [server('SrvA', 'S1:3', { tags: { Team: 'a' } })]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Unassigned (StagingAccountExtension prune): after the selector changes with prune on, a
+  // server that no longer matches is still owned once the update completed.
+  it.failing('an extension with prune drops the servers its new selector no longer matches', async () => {
+    const ext = (selector: { kind: 'hostname'; pattern: string } | { kind: 'tag'; role: string }, prune: boolean) =>
+      ({ id: 'ExtA', staging: 'S2' as const, selector, tags: {}, prune, retain: true });
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [], [ext({ kind: 'hostname', pattern: 'web-*' }, false)]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [], [ext({ kind: 'hostname', pattern: 'web-*' }, false)]), fault: { kind: 'responseLost', operation: 'CreateExtendedSourceServer' } },
+      { kind: 'deploy', stack: 'A', spec: spec(3, [], [ext({ kind: 'tag', role: 'app' }, true)]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Guards (no defect): histories the generator produced that exercise CloudFormation's order.
+  it('a destroy blocked by a recovery instance succeeds once the instance is gone', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S1:0'), server('SrvB', 'S2:1')]), fault: { kind: 'none' } },
+      { kind: 'recoveryInstanceLaunched', server: 'S2:1' },
+      { kind: 'destroy', stack: 'A', fault: { kind: 'none' } },
+      { kind: 'recoveryInstanceTerminated' },
+      { kind: 'destroy', stack: 'A' },
+    ]);
+  });
+
+  it('another resource failing mid-update rolls back an ARN change and a new server', async () => {
+    await expectNoViolation('userGuide', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvA', 'S1:1'), server('SrvB', 'S2:0', { retain: true })]), fault: { kind: 'otherResourceFails' } },
+      { kind: 'deploy', stack: 'A', spec: spec(3, [server('SrvA', 'S1:1')]), fault: { kind: 'none' } },
+      { kind: 'destroy', stack: 'A', fault: { kind: 'none' } },
+    ]);
+  });
+});
