@@ -284,6 +284,9 @@ describe('docs/compliance.md', () => {
     const walk = (dir: string) => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const file = path.join(dir, entry.name);
+        // Only the custom-resource handler runs in the configured VPC; the coverage report and the
+        // drill's steps are functions of their own (their entry points and modules are skipped).
+        if (/^(coverage-report|drill)/.test(entry.name)) continue;
         if (entry.isDirectory()) {
           walk(file);
         } else if (file.endsWith('.ts')) {

@@ -164,6 +164,9 @@ test('300 servers in one deploy under throttling, continuing in new invocations'
   const app = synth({ tags: { Application: 'erp' } });
   expect((await driver.deploy(app.staging)).status).toBe('CREATE_COMPLETE');
   drs.faults.throttle({ rate: 0.25, retryAfterSeconds: 0.02 });
+  // 100 ms per extension, 5 at a time: at least 6 s of work, so several invocations on any machine
+  // (a fast one would otherwise finish in one, and the continuation would go untested).
+  drs.faults.latency(100, 'CreateExtendedSourceServer');
 
   const started = Date.now();
   const created = await driver.deploy(app.target);
