@@ -5,9 +5,10 @@
  * ListStagingAccounts, DescribeSourceServers and ListExtensibleSourceServers.
  */
 import {
-  CoverageCounts, CoverageReportDetail, COVERAGE_LIST_LIMIT, Limits, OwnerTags, ServerIssue, StackCoverage, StagingAccountCoverage,
+  CoverageCounts, CoverageReportDetail, COVERAGE_LIST_LIMIT, OwnerTags, ServerIssue, StackCoverage, StagingAccountCoverage,
   UnextendedServer,
 } from '../../contract';
+import { collectDescribePages } from '../drs/describe-pages';
 import { errorName } from '../drs/errors';
 import { collectPages } from '../drs/paginate';
 import { RetryOptions, withRetry } from '../drs/retry';
@@ -42,8 +43,8 @@ export async function buildCoverageReport(client: DrsClient, options: CoverageOp
 
   const stagingAccounts: StagingAccountCoverage[] = [];
   for (const stagingAccountId of accounts) {
-    const servers = await collectPages(async (nextToken) => call(() => client.send(new DescribeSourceServersCommand({
-      filters: { stagingAccountIDs: [stagingAccountId] }, maxResults: Limits.DESCRIBE_PAGE_SIZE, nextToken,
+    const servers = await collectDescribePages((maxResults, nextToken) => call(() => client.send(new DescribeSourceServersCommand({
+      filters: { stagingAccountIDs: [stagingAccountId] }, maxResults, nextToken,
     }))));
     let extensible: StagingSourceServer[] = [];
     let readError: string | undefined;

@@ -13,6 +13,8 @@ import {
   RecoveryInstance,
   SourceServer,
 } from '@aws-sdk/client-drs';
+import { collectDescribePages } from '../drs/describe-pages';
+import { collectPages } from '../drs/paginate';
 
 /** DescribeSourceServers' and DescribeRecoveryInstances' id filters take at most 200 ids. */
 const ID_FILTER_MAX = 200;
@@ -32,28 +34,17 @@ export async function describeSourceServers(client: DrsClient, ids?: readonly st
   const out: SourceServer[] = [];
   for (const sourceServerIDs of filterSets) {
     if (sourceServerIDs !== undefined && sourceServerIDs.length === 0) continue;
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(new DescribeSourceServersCommand({
-        filters: sourceServerIDs ? { sourceServerIDs } : {}, maxResults: PAGE, nextToken,
-      }));
-      out.push(...(page.items ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    // The page size falls back as the custom-resource handler's does (drs/describe-pages.ts).
+    out.push(...await collectDescribePages((maxResults, nextToken) => client.send(new DescribeSourceServersCommand({
+      filters: sourceServerIDs ? { sourceServerIDs } : {}, maxResults, nextToken,
+    }))));
   }
   return out;
 }
 
 /** Every recovery instance of the account (drills, recoveries and failbacks alike). */
 export async function describeRecoveryInstances(client: DrsClient): Promise<RecoveryInstance[]> {
-  const out: RecoveryInstance[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new DescribeRecoveryInstancesCommand({ filters: {}, maxResults: PAGE, nextToken }));
-    out.push(...(page.items ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return out;
+  return collectPages((nextToken) => client.send(new DescribeRecoveryInstancesCommand({ filters: {}, maxResults: PAGE, nextToken })));
 }
 
 /** Jobs: all of the account's (no ids), or the given ones. */
@@ -62,26 +53,16 @@ export async function describeJobs(client: DrsClient, ids?: readonly string[]): 
   const out: Job[] = [];
   for (const jobIDs of filterSets) {
     if (jobIDs !== undefined && jobIDs.length === 0) continue;
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(new DescribeJobsCommand({ filters: jobIDs ? { jobIDs } : {}, maxResults: PAGE, nextToken }));
-      out.push(...(page.items ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    out.push(...await collectPages((nextToken) => client.send(new DescribeJobsCommand({
+      filters: jobIDs ? { jobIDs } : {}, maxResults: PAGE, nextToken,
+    }))));
   }
   return out;
 }
 
 /** The log of one job, all pages, in the order DRS returns them. */
 export async function describeJobLog(client: DrsClient, jobID: string): Promise<JobLog[]> {
-  const out: JobLog[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new DescribeJobLogItemsCommand({ jobID, maxResults: PAGE, nextToken }));
-    out.push(...(page.items ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return out;
+  return collectPages((nextToken) => client.send(new DescribeJobLogItemsCommand({ jobID, maxResults: PAGE, nextToken })));
 }
 
 export { chunks };
