@@ -15,13 +15,6 @@ import { Reading, readingFromEnv } from '../local-drs/readings';
 
 export const ASSET = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drs-handler.lambda', 'index.js');
 
-/**
- * No environment carries timings any more: the deployed handler reads none. The driver passes
- * fast local timings to the handler's `createHandler` by default (LOCAL_TIMING); this stays empty
- * so that callers passing it as `handlerEnv` keep compiling.
- */
-export const FAST_HANDLER_ENV: Record<string, string> = {};
-
 const tmpDirs: string[] = [];
 process.on('exit', () => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 

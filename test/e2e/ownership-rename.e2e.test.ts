@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ASSET, FAST_HANDLER_ENV } from './harness';
+import { ASSET } from './harness';
 import { ExtendedSourceServer, StagingAccountExtension, StagingAccountTrust } from '../../src';
 import { OwnerTags, ResourceTypes } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
@@ -82,7 +82,7 @@ describe.each(READINGS)('$name', (reading) => {
     drs.addAccount(STAGING);
     drs.addAccount(STAGING_B);
     drs.addAccount(TARGET, { initialized: options.targetInitialized ?? true });
-    driver = await LifecycleDriver.start({ drs, handlerEnv: FAST_HANDLER_ENV, maxInvocationMs: 120_000 });
+    driver = await LifecycleDriver.start({ drs, maxInvocationMs: 120_000 });
   }
 
   async function deployStaging(app: { staging: AssemblyStack[] }): Promise<void> {
