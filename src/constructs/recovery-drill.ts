@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
+import { checkProblems, checkStatements, definitionChecks, DrillCheck } from './drill-check';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
 import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './recovery-drill-compliance';
@@ -137,18 +138,27 @@ export interface RecoveryDrillProps {
   readonly eventBus?: events.IEventBus;
 
   /**
+   * Checks of each launched server, before the clean-up: the EC2 status checks, an SSM document
+   * DRS runs as a launch action, a Lambda function of yours (see `DrillCheck`). A server
+   * succeeds when it is LAUNCHED and all its checks passed; its recovery time then ends when its
+   * last check ended. The checks start once the drill's last wave's job ended.
+   *
+   * @default - no checks: a server succeeds when it is LAUNCHED
+   */
+  readonly checks?: DrillCheck[];
+
+  /**
    * A check of each launched server, before the clean-up: a Lambda function invoked with
    * `{ drillName, executionName, sourceServerId, recoveryInstanceId, ec2InstanceId }` that
-   * returns `{ "passed": true }` when the recovered server works (for example after probing its
-   * application). Any other answer, or an error, fails that server (with the answer's `detail`
-   * as the reason); a server's recovery time then ends when its check ended.
+   * returns `{ "passed": true }` when the recovered server works. Runs after `checks`.
    *
-   * @default - no check: a server succeeds when it is LAUNCHED
+   * @default - no check
+   * @deprecated use `checks: [DrillCheck.lambdaFunction(fn)]`, which does the same
    */
   readonly check?: lambda.IFunction;
 
   /**
-   * Checks running at once.
+   * Servers checked at once.
    *
    * @default 10
    */
@@ -183,7 +193,6 @@ export interface RecoveryDrillProps {
  * import { App, Duration, Stack } from 'aws-cdk-lib';
  * import * as events from 'aws-cdk-lib/aws-events';
  * import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
  * import { ExtendedSourceServer, RecoveryDrill } from 'cdk-drs-multi-account';
  *
  * const app = new App();
@@ -230,7 +239,8 @@ export class RecoveryDrill extends Construct {
     const serversPerJob = props.serversPerJob ?? RecoveryLimits.SERVERS_PER_JOB;
     const timeout = props.timeout ?? Duration.hours(2);
     const pollInterval = props.pollInterval ?? Duration.minutes(1);
-    throwIfProblems('RecoveryDrill', this, checkProps(props, this.drillName, serversPerJob, timeout, pollInterval));
+    const checks = [...(props.checks ?? []), ...(props.check ? [DrillCheck.lambdaFunction(props.check)] : [])];
+    throwIfProblems('RecoveryDrill', this, [...checkProps(props, this.drillName, serversPerJob, timeout, pollInterval, checks.length), ...checkProblems(checks)]);
     this.eventBus = props.eventBus;
 
     const logKey = drillLogKey(this, this.drillName);
@@ -285,17 +295,10 @@ export class RecoveryDrill extends Construct {
       keepInstancesSeconds: props.keepInstancesFor?.toSeconds(),
       eventBusName: props.eventBus?.eventBusName ?? 'default',
       metricNamespace: METRICS_NAMESPACE,
-      checkFunctionArn: props.check?.functionArn,
+      checks: definitionChecks(checks, this.drillName, this.node.addr),
       checkConcurrency: props.checkConcurrency,
     });
-    if (props.check) {
-      // The function itself (no `:*`): the state machine invokes its unqualified ARN.
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'InvokeServerCheck',
-        actions: ['lambda:InvokeFunction'],
-        resources: [props.check.functionArn],
-      }));
-    }
+    for (const statement of checkStatements(checks, startRecoveryScopes(props))) this.role.addToPrincipalPolicy(statement);
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
       retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey,
     });
@@ -402,7 +405,7 @@ export class RecoveryDrill extends Construct {
 
 const DRILL_NAME = /^[A-Za-z0-9\-_.:/]{1,128}$/;
 
-function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob: number, timeout: Duration, poll: Duration): string[] {
+function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob: number, timeout: Duration, poll: Duration, checkCount: number): string[] {
   const problems: string[] = [];
   const given = [props.servers, props.extensions, props.selector].filter((x) => x !== undefined).length;
   if (given !== 1) problems.push(`give exactly one of servers, extensions and selector (got ${given})`);
@@ -425,7 +428,7 @@ function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob:
     (!Number.isInteger(props.checkConcurrency) || props.checkConcurrency < 1 || props.checkConcurrency > 40)) {
     problems.push(`checkConcurrency must be a whole number from 1 to 40, got ${props.checkConcurrency}`);
   }
-  if (props.checkConcurrency !== undefined && props.check === undefined) problems.push('checkConcurrency needs check');
+  if (props.checkConcurrency !== undefined && checkCount === 0) problems.push('checkConcurrency needs checks');
   if (props.keepInstancesFor !== undefined && props.keepInstancesFor.toSeconds() > 365 * 24 * 3600) problems.push('keepInstancesFor must be at most a year (a Step Functions execution\'s limit)');
   return problems;
 }
@@ -576,7 +579,7 @@ function unknownSourceTags(props: RecoveryDrillProps): boolean {
 function stateMachineAcknowledgements(scope: RecoveryDrill, props: RecoveryDrillProps): Record<string, string> {
   const acks: Record<string, string> = {
     'AwsSolutions-IAM5[Resource::*]':
-      'drs:DescribeJobs has no resource-level permissions; cloudwatch:PutMetricData supports none and is limited to the drill namespace (cloudwatch:namespace); ' +
+      'drs:DescribeJobs and ec2:DescribeInstanceStatus (the EC2 status checks, if any) have no resource-level permissions; cloudwatch:PutMetricData supports none and is limited to the drill namespace (cloudwatch:namespace); ' +
       'the log delivery and X-Ray actions Step Functions needs for logging and tracing support no resource.',
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:recovery-instance/*]':
       "TerminateRecoveryInstances only on recovery instances carrying this drill's tag (aws:ResourceTag), and tagging only by StartRecovery with that tag; ids are assigned at launch.",
