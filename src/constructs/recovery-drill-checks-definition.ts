@@ -220,11 +220,13 @@ export function checkStates(o: CheckDefinitionOptions, judgePayload: Record<stri
             Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result': { passed: true }, 'CheckedAt.$': '$$.State.EnteredTime' },
             End: true,
           },
-          CheckDone: {
-            Type: 'Pass',
-            Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result.$': '$.check.Result', 'CheckedAt.$': '$$.State.EnteredTime' },
-            End: true,
-          },
+          ...(o.checks.some((c) => c.kind === 'lambda') ? {
+            CheckDone: {
+              Type: 'Pass',
+              Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result.$': '$.check.Result', 'CheckedAt.$': '$$.State.EnteredTime' },
+              End: true,
+            },
+          } : {}),
           CheckErrored: {
             Type: 'Pass',
             Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Error.$': '$.checkError', 'CheckedAt.$': '$$.State.EnteredTime' },

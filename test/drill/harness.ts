@@ -79,7 +79,7 @@ export interface DrillRunOptions {
    * EC2 for `arn:aws:states:::aws-sdk:ec2:<action>` Tasks (test/local-drs/ec2-status.ts): called
    * with Step Functions' parameters, answering as the integration does; errors named `Ec2.<code>`.
    */
-  readonly ec2?: { describeInstanceStatus(input: any): unknown };
+  readonly ec2?: { readonly account: string; describeInstanceStatus(input: any): unknown };
 }
 
 export interface DrillRun {
@@ -208,7 +208,7 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
     } else if (resource === `${SDK_PREFIX}ec2:describeInstanceStatus`) {
       handlers[name] = async (input) => {
         if (!o.ec2) throw new Error(`state ${name} calls EC2, but the run has no ec2 fake`);
-        const denied = o.iam?.stateMachine({ action: 'ec2:DescribeInstanceStatus', resource: '*', account: '', region: o.region, context: {} });
+        const denied = o.iam?.stateMachine({ action: 'ec2:DescribeInstanceStatus', resource: '*', account: o.ec2.account, region: o.region, context: {} });
         if (denied && !denied.allowed) {
           sdkCalls.push({ state: name, operation: 'ec2:DescribeInstanceStatus', input, error: 'Ec2.UnauthorizedOperation' });
           const e = new Error(`not authorized to perform ec2:DescribeInstanceStatus: ${denied.reason ?? ''}`);

@@ -26,7 +26,7 @@ export class Ec2InstanceStatus {
   private readonly impaired = new Set<string>();
   private readonly okAfterSeconds: number;
 
-  constructor(private readonly drs: LocalDrs, private readonly account: string, private readonly region: string, options: Ec2StatusOptions = {}) {
+  constructor(private readonly drs: LocalDrs, readonly account: string, readonly region: string, options: Ec2StatusOptions = {}) {
     this.okAfterSeconds = options.okAfterSeconds ?? 180;
   }
 
