@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DefinitionCheck } from './recovery-drill-checks-definition';
@@ -260,6 +260,8 @@ export function checkStatements(checks: readonly DrillCheck[], serverScopes: Arr
       conditions: s.conditions,
     })));
   }
+  const documents = checks.filter((c) => c._spec.kind === 'ssm').map((c) => c._spec.ssm!);
+  if (documents.length > 0) statements.push(...launchActionRunStatements(documents));
   if (checks.some((c) => c._spec.kind === 'ec2')) {
     statements.push(new iam.PolicyStatement({
       sid: 'ReadInstanceStatus',
@@ -274,4 +276,63 @@ export function checkStatements(checks: readonly DrillCheck[], serverScopes: Arr
     statements.push(new iam.PolicyStatement({ sid: 'InvokeServerCheck', actions: ['lambda:InvokeFunction'], resources: functions }));
   }
   return statements;
+}
+
+/** SSM only when DRS calls it for the drill (aws:CalledVia), as the managed AWSElasticDisasterRecoveryLaunchActionsPolicy does. */
+const VIA_DRS = { 'ForAnyValue:StringEquals': { 'aws:CalledVia': ['drs.amazonaws.com'] } };
+
+/**
+ * DRS runs a launch action with the credentials of whoever started the launch (the DRS user
+ * guide, "post-launch actions": automation with the caller's credentials; the managed
+ * AWSElasticDisasterRecoveryLaunchActionsPolicy for the caller), i.e. the drill's role: the
+ * SSM calls DRS makes for it, only through DRS, only on the checks' documents.
+ */
+function launchActionRunStatements(documents: readonly SsmDocumentCheckOptions[]): iam.PolicyStatement[] {
+  const ssm = (resource: string, account: string = Aws.ACCOUNT_ID) => `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${account}:${resource}`;
+  const documentArns = documents.flatMap((d) => (d.documentName.startsWith('arn:')
+    ? [d.documentName]
+    // Owned by the account, or by Amazon (no account in the ARN): the name does not say which.
+    : [ssm(`document/${d.documentName}`), ssm(`document/${d.documentName}`, '')]));
+  const automation = documents.filter((d) => !d.documentName.startsWith('arn:')).map((d) => ssm(`automation-definition/${d.documentName}:*`));
+  const parameters = documents.flatMap((d) => Object.values(d.parameters ?? {}).filter((p) => p.type === LaunchActionParameterType.SSM_STORE)
+    .map((p) => ssm(`parameter/${p.value}`)));
+  return [
+    new iam.PolicyStatement({
+      sid: 'DescribeForLaunchActionsThroughDrs',
+      actions: ['ssm:DescribeInstanceInformation', 'ssm:DescribeParameters'],
+      resources: ['*'],
+      conditions: VIA_DRS,
+    }),
+    new iam.PolicyStatement({
+      sid: 'RunCheckDocumentsThroughDrs',
+      actions: ['ssm:SendCommand', 'ssm:StartAutomationExecution'],
+      resources: [...documentArns, ...automation, ssm('automation-execution/*'), `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/*`],
+      conditions: VIA_DRS,
+    }),
+    ...(parameters.length > 0 ? [new iam.PolicyStatement({
+      sid: 'ReadCheckParametersThroughDrs',
+      actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+      resources: parameters,
+      conditions: VIA_DRS,
+    })] : []),
+  ];
+}
+
+/** @internal cdk-nag AwsSolutions-IAM5 acknowledgements of the state machine role's check statements, with their reasons. */
+export function checkAcknowledgements(checks: readonly DrillCheck[]): Record<string, string> {
+  const documents = checks.filter((c) => c._spec.kind === 'ssm').map((c) => c._spec.ssm!);
+  if (documents.length === 0) return {};
+  const via = 'only when DRS calls SSM for the drill\'s launch action (aws:CalledVia drs.amazonaws.com), as the managed AWSElasticDisasterRecoveryLaunchActionsPolicy grants';
+  const acks: Record<string, string> = {
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]':
+      `StartAutomationExecution of the check's document: execution ids are assigned when DRS starts it; ${via}.`,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]':
+      `SendCommand of the check's document to the recovered instance, whose id DRS assigns at launch; ${via}.`,
+  };
+  for (const d of documents) {
+    if (d.documentName.startsWith('arn:') || Token.isUnresolved(d.documentName)) continue;
+    acks[`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-definition/${d.documentName}:*]`] =
+      `Any version of the check's own document ${d.documentName} (documentVersion may be $DEFAULT or $LATEST); ${via}.`;
+  }
+  return acks;
 }

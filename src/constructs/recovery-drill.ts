@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
-import { checkProblems, checkStatements, definitionChecks, DrillCheck } from './drill-check';
+import { checkAcknowledgements, checkProblems, checkStatements, definitionChecks, DrillCheck } from './drill-check';
 import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
 import { acknowledgeFinding } from './nag';
 import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './recovery-drill-compliance';
@@ -310,7 +310,9 @@ export class RecoveryDrill extends Construct {
       logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     const policy = this.role.node.findChild('DefaultPolicy');
-    for (const [findingId, reason] of Object.entries(stateMachineAcknowledgements(this, props))) acknowledgeFinding(policy, findingId, reason);
+    for (const [findingId, reason] of Object.entries({ ...stateMachineAcknowledgements(this, props), ...checkAcknowledgements(checks) })) {
+      acknowledgeFinding(policy, findingId, reason);
+    }
 
     this.alarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
       alarmDescription: `cdk-drs-multi-account drill ${this.drillName} did not succeed (see its result event and execution)`,
@@ -579,7 +581,7 @@ function unknownSourceTags(props: RecoveryDrillProps): boolean {
 function stateMachineAcknowledgements(scope: RecoveryDrill, props: RecoveryDrillProps): Record<string, string> {
   const acks: Record<string, string> = {
     'AwsSolutions-IAM5[Resource::*]':
-      'drs:DescribeJobs and ec2:DescribeInstanceStatus (the EC2 status checks, if any) have no resource-level permissions; cloudwatch:PutMetricData supports none and is limited to the drill namespace (cloudwatch:namespace); ' +
+      'drs:DescribeJobs, ec2:DescribeInstanceStatus (EC2 status checks) and ssm:DescribeInstanceInformation/DescribeParameters (SSM document checks, only via DRS) have no resource-level permissions; cloudwatch:PutMetricData supports none and is limited to the drill namespace (cloudwatch:namespace); ' +
       'the log delivery and X-Ray actions Step Functions needs for logging and tracing support no resource.',
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:recovery-instance/*]':
       "TerminateRecoveryInstances only on recovery instances carrying this drill's tag (aws:ResourceTag), and tagging only by StartRecovery with that tag; ids are assigned at launch.",
