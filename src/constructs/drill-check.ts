@@ -232,7 +232,8 @@ export function definitionChecks(checks: readonly DrillCheck[], drillName: strin
         name: o.name ?? `cdk-drs-multi-account drill check ${ssmIndex}`,
         description: 'Put by a cdk-drs-multi-account RecoveryDrill for its drill; removed when the drill ends.',
         ...(o.parameters ? {
-          parameters: Object.fromEntries(Object.entries(o.parameters).map(([k, v]) => [k, { value: v.value, type: v.type ?? LaunchActionParameterType.DYNAMIC }])),
+          parameters: Object.fromEntries(Object.entries(o.parameters)
+            .map(([k, v]) => [k, { value: v.value, type: v.type ?? LaunchActionParameterType.DYNAMIC }])),
         } : {}),
       },
     };
@@ -250,7 +251,9 @@ function actionId(seed: string): string {
  * servers (the scopes of StartRecovery, without its request tags), EC2 status (only `*`), the
  * user's functions.
  */
-export function checkStatements(checks: readonly DrillCheck[], serverScopes: Array<{ resources: string[]; conditions?: Record<string, Record<string, unknown>> }>): iam.PolicyStatement[] {
+export function checkStatements(
+  checks: readonly DrillCheck[], serverScopes: Array<{ resources: string[]; conditions?: Record<string, Record<string, unknown>> }>,
+): iam.PolicyStatement[] {
   const statements: iam.PolicyStatement[] = [];
   if (checks.some((c) => c._spec.kind === 'ssm')) {
     serverScopes.forEach((s, i) => statements.push(new iam.PolicyStatement({

@@ -190,7 +190,9 @@ function lambdaStates(o: CheckDefinitionOptions, c: DefinitionCheck, n: string, 
  * fails its server only; if the checks cannot run at all, every launched server fails ("the
  * check did not run"). The clean-up runs in every case.
  */
-export function checkStates(o: CheckDefinitionOptions, judgePayload: Record<string, unknown>, judgeResult: Record<string, string>, next: string): Record<string, State> {
+export function checkStates(
+  o: CheckDefinitionOptions, judgePayload: Record<string, unknown>, judgeResult: Record<string, string>, afterJudge: string,
+): Record<string, State> {
   const S = CheckStates;
   const names = o.checks.map((c, i) => {
     const n = o.checks.slice(0, i).filter((x) => x.kind === c.kind).length;
@@ -257,8 +259,8 @@ export function checkStates(o: CheckDefinitionOptions, judgePayload: Record<stri
       ResultPath: '$.result',
       Retry: [LAMBDA_RETRY],
       // The collect result stays: the clean-up runs with it.
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.judgeError', Next: next }],
-      Next: next,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.judgeError', Next: afterJudge }],
+      Next: afterJudge,
     },
   };
 }
@@ -291,7 +293,9 @@ export function launchActionStates(actions: readonly DefinitionLaunchAction[], n
         'Order': a.order,
         'Name': a.name,
         'Description': a.description,
-        ...(a.parameters ? { Parameters: Object.fromEntries(Object.entries(a.parameters).map(([k, v]) => [k, { Value: v.value, Type: v.type }])) } : {}),
+        ...(a.parameters ? {
+          Parameters: Object.fromEntries(Object.entries(a.parameters).map(([k, v]) => [k, { Value: v.value, Type: v.type }])),
+        } : {}),
       },
       ResultPath: null,
       Retry: [DRS_RETRY],

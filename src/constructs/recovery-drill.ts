@@ -407,7 +407,9 @@ export class RecoveryDrill extends Construct {
 
 const DRILL_NAME = /^[A-Za-z0-9\-_.:/]{1,128}$/;
 
-function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob: number, timeout: Duration, poll: Duration, checkCount: number): string[] {
+function checkProps(
+  props: RecoveryDrillProps, drillName: string, serversPerJob: number, timeout: Duration, poll: Duration, checkCount: number,
+): string[] {
   const problems: string[] = [];
   const given = [props.servers, props.extensions, props.selector].filter((x) => x !== undefined).length;
   if (given !== 1) problems.push(`give exactly one of servers, extensions and selector (got ${given})`);

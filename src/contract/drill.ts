@@ -154,7 +154,9 @@ export interface CollectResult {
   readonly TerminateBatches: string[][];
   readonly TerminateCount: number;
   /** The launched servers, for the checks. */
-  readonly Launched: Array<{ readonly SourceServerID: string; readonly JobID: string; readonly RecoveryInstanceID: string; readonly Ec2InstanceID: string }>;
+  readonly Launched: Array<{
+    readonly SourceServerID: string; readonly JobID: string; readonly RecoveryInstanceID: string; readonly Ec2InstanceID: string;
+  }>;
   readonly Summary: string;
 }
 

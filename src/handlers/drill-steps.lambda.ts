@@ -12,7 +12,9 @@ import { plan } from './drill/plan';
 
 let client: DrsClient | undefined;
 
-export async function handler(event: PlanRequest | CollectRequest | JudgeRequest | LaunchActionRunsRequest): Promise<PlanResult | CollectResult | LaunchActionRunsResult> {
+export async function handler(
+  event: PlanRequest | CollectRequest | JudgeRequest | LaunchActionRunsRequest,
+): Promise<PlanResult | CollectResult | LaunchActionRunsResult> {
   // The SDK's standard retries (throttling, internal errors); the endpoint the SDK's standard way.
   client ??= new DrsClient({ region: process.env.AWS_REGION, maxAttempts: 5 });
   switch (event?.Step) {

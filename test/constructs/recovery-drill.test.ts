@@ -322,12 +322,19 @@ describe('checks (DrillCheck)', () => {
     expect(d.States.NextWave.Choices[0].Next).toBe('SelectWave');
     expect(d.States.PutLaunchActions).toMatchObject({ Type: 'Map', ItemsPath: '$.run.wave.Servers', Next: 'StartRecovery' });
     expect(states.PutLaunchAction.Parameters).toMatchObject({
-      'ResourceId.$': '$.SourceServerID', 'ActionCode': 'AWS-RunShellScript', 'ActionVersion': '$DEFAULT', 'Category': 'VALIDATION',
-      'Optional': false, 'Active': true, 'Order': 9001, 'Parameters': { commands: { Value: 'uptime', Type: 'DYNAMIC' } },
+      'ResourceId.$': '$.SourceServerID',
+      'ActionCode': 'AWS-RunShellScript',
+      'ActionVersion': '$DEFAULT',
+      'Category': 'VALIDATION',
+      'Optional': false,
+      'Active': true,
+      'Order': 9001,
+      'Parameters': { commands: { Value: 'uptime', Type: 'DYNAMIC' } },
       'ActionId': expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/),
     });
     // The same drill gets the same action id at every synth.
-    expect(all(Object.values(definitionsFrom(again, ctx))[0].States).PutLaunchAction.Parameters.ActionId).toBe(states.PutLaunchAction.Parameters.ActionId);
+    const againId = all(Object.values(definitionsFrom(again, ctx))[0].States).PutLaunchAction.Parameters.ActionId;
+    expect(againId).toBe(states.PutLaunchAction.Parameters.ActionId);
     expect(states.ReadLaunchActionRuns.Parameters.Payload).toMatchObject({ Step: 'launchActionRuns', ActionIds: [states.PutLaunchAction.Parameters.ActionId] });
     expect(d.States.Judge.Next).toBe('RemoveLaunchActions');
     expect(d.States.RemoveLaunchActions).toMatchObject({ ItemsPath: '$.run.plan.Waves', Next: 'CleanUp' });

@@ -58,7 +58,9 @@ async function launchActionsOf(w: DrillWorld, id: string): Promise<unknown[]> {
 describe('EC2 status checks', () => {
   test('both ok: the drill succeeds, recovery times end when the checks passed; IAM as deployed', async () => {
     world = await startWorld({ servers: 3, tags: ERP });
-    const { definition, template } = erpDrill({ checks: [DrillCheck.ec2StatusChecks()], checkConcurrency: 1, recoveryTimeObjective: Duration.minutes(10) });
+    const { definition, template } = erpDrill({
+      checks: [DrillCheck.ec2StatusChecks()], checkConcurrency: 1, recoveryTimeObjective: Duration.minutes(10),
+    });
     const run = await drill(world, definition, 'ec2-ok', undefined, template);
 
     expect({ status: run.status, cause: run.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
@@ -88,7 +90,8 @@ describe('EC2 status checks', () => {
 
   test('not ok within the check timeout: the server fails, naming the timeout', async () => {
     world = await startWorld({ servers: 1 });
-    const { definition } = drillWith(world, { checks: [DrillCheck.ec2StatusChecks({ timeout: Duration.seconds(60), interval: Duration.seconds(30) })] });
+    const quick = DrillCheck.ec2StatusChecks({ timeout: Duration.seconds(60), interval: Duration.seconds(30) });
+    const { definition } = drillWith(world, { checks: [quick] });
     const run = await drill(world, definition, 'ec2-slow');
 
     expect(run.error).toBe('DrillFailed');
@@ -115,8 +118,13 @@ describe.each([false, true])('SSM document through DRS launch actions (job waits
     expect(order).toEqual(['put', 'put', 'start:2', 'put', 'start:1']); // wave 0: two servers, wave 1: one
     const put = calls(run, 'PutLaunchAction')[0].input;
     expect(put).toMatchObject({
-      actionCode: 'AWS-RunShellScript', actionVersion: '$DEFAULT', category: 'VALIDATION', optional: false, active: true,
-      parameters: { commands: { value: 'uptime', type: 'DYNAMIC' } }, actionId: expect.stringMatching(/^[0-9a-f]{8}-/),
+      actionCode: 'AWS-RunShellScript',
+      actionVersion: '$DEFAULT',
+      category: 'VALIDATION',
+      optional: false,
+      active: true,
+      parameters: { commands: { value: 'uptime', type: 'DYNAMIC' } },
+      actionId: expect.stringMatching(/^[0-9a-f]{8}-/),
     });
     expect(new Set(calls(run, 'PutLaunchAction').map((c) => c.input.actionId)).size).toBe(1);
     for (const s of Object.values(byServer(run))) expect(s.succeeded).toBe(true);

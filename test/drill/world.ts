@@ -7,8 +7,8 @@ import { CreateExtendedSourceServerCommand, DrsClient, StartRecoveryCommand } fr
 import { App, Stack } from 'aws-cdk-lib';
 import { RecoveryDrill, RecoveryDrillProps } from '../../src';
 import { LocalDrs } from '../local-drs';
-import { Ec2InstanceStatus } from '../local-drs/ec2-status';
 import { definitionsFrom, drillAuthorizers, DrillRun, runDrill } from './harness';
+import { Ec2InstanceStatus } from '../local-drs/ec2-status';
 import { CfnTemplate } from '../support/cfn-template';
 
 export const STAGING = '111111111111';

@@ -6,7 +6,7 @@
  * README.md ("Launch actions").
  */
 import { createHash } from 'crypto';
-import type { LaunchAction, LaunchActionRun, LaunchActionsStatus } from '@aws-sdk/client-drs';
+import type { LaunchAction, LaunchActionRun } from '@aws-sdk/client-drs';
 import { notFound, validationError } from './errors';
 import { JobRecord, JobServer, Schedule } from './jobs';
 import { Caller, DrsService, resourceTagContext } from './service';
@@ -79,7 +79,7 @@ export class LaunchActions {
    * At a server's launch: a run per active action, IN_PROGRESS, each ending `runSeconds` later
    * (plus `slowRuns`) as SUCCEEDED, or FAILED (`failRuns`).
    */
-  startRuns(job: JobRecord, s: JobServer & { launchActionsStatus?: LaunchActionsStatus }, server: ServerRecord, at: number, schedule: Schedule): void {
+  startRuns(job: JobRecord, s: JobServer, server: ServerRecord, at: number, schedule: Schedule): void {
     if (job.isDrill && !this.settings.runOnDrills) return;
     const actions = this.active(server);
     if (actions.length === 0) return;
