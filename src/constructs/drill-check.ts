@@ -5,8 +5,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 export interface Ec2StatusChecksOptions {
   /**
    * How long the drill waits for both status checks (instance and system) of a recovered
-   * server's EC2 instance to be `ok`, counted from when the drill starts checking (after its
-   * last wave's job ended). The server fails when they are not both `ok` by then.
+   * server's EC2 instance to be `ok`, counted from when this check of the server starts (after
+   * the drill's last wave's job ended, and the server's earlier checks). The server fails when
+   * they are not both `ok` by then.
    *
    * @default Duration.minutes(15)
    */
@@ -61,9 +62,9 @@ export interface SsmDocumentCheckOptions {
   readonly parameters?: { [name: string]: LaunchActionParameterValue };
 
   /**
-   * How long the drill waits for DRS's run of the document to end, counted from when the drill
-   * starts checking (after its last wave's job ended). The server fails when the run has not
-   * SUCCEEDED by then.
+   * How long the drill waits for DRS's run of the document to end, counted from when this check
+   * of the server starts (after the drill's last wave's job ended, and the server's earlier
+   * checks). The server fails when the run has not SUCCEEDED by then.
    *
    * @default Duration.minutes(30)
    */

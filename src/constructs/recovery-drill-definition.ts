@@ -14,7 +14,7 @@
  */
 import { DRS_RETRY, describeJobState, LAMBDA_RETRY, State } from './recovery-drill-asl';
 import { checkStates, CheckStates, DefinitionCheck, launchActionsOf, launchActionStates, removeLaunchActionsState } from './recovery-drill-checks-definition';
-import { DrillErrors, DrillEvent, DrillOutcomes, DrillTags, DrillTargets } from '../contract/drill';
+import { DrillErrors, DrillEvent, DrillOutcomes, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
 
 /** State names the tests and the docs refer to. */
 export const DrillStates = {
@@ -347,10 +347,17 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
   return {
     Comment: `cdk-drs-multi-account RecoveryDrill ${o.drillName}`,
     StartAt: S.CHECK_INPUT,
-    // A backstop only: the drill's own timeout (TimedOut) stops it first, with the clean-up.
-    TimeoutSeconds: 2 * o.timeoutSeconds + (o.keepInstancesSeconds ?? 0) + 3600,
+    // A backstop only: the drill's own timeout (TimedOut) and the checks' timeouts stop it first,
+    // with the clean-up. The checks' share: each server's checks in turn, `checkConcurrency` at a
+    // time, for as many servers as DRS allows in active jobs.
+    TimeoutSeconds: 2 * o.timeoutSeconds + (o.keepInstancesSeconds ?? 0) + 3600 + checksBackstopSeconds(checks, o.checkConcurrency),
     States: states,
   };
+}
+
+function checksBackstopSeconds(checks: readonly DefinitionCheck[], concurrency = 10): number {
+  const perServer = checks.reduce((sum, c) => sum + (c.timeoutSeconds ?? 0) + (c.intervalSeconds ?? 0), 0);
+  return perServer * Math.ceil(RecoveryLimits.SERVERS_IN_ACTIVE_JOBS / concurrency);
 }
 
 /** What the collect and judge steps are told. */
