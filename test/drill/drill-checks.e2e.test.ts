@@ -208,3 +208,40 @@ test('all three kinds, in order: a server passes only when all pass; transitions
   expect(run.lambdaCalls.launchActionRuns).toBeGreaterThanOrEqual(2);
   for (const id of world.servers) expect(await launchActionsOf(world, id)).toEqual([]);
 });
+
+describe('launch actions are removed also when the drill fails, and a failed removal fails the drill', () => {
+  /** The template with `action` taken out of the statements whose Sid starts with `sidPrefix`. */
+  function without(template: any, sidPrefix: string, action: string): any {
+    const copy = JSON.parse(JSON.stringify(template));
+    for (const r of Object.values<any>(copy.Resources)) {
+      if (r.Type !== 'AWS::IAM::Policy') continue;
+      for (const st of r.Properties.PolicyDocument.Statement) {
+        if (typeof st.Sid === 'string' && st.Sid.startsWith(sidPrefix)) st.Action = [st.Action].flat().filter((a: string) => a !== action);
+      }
+    }
+    return copy;
+  }
+
+  test('StartRecovery denied: the action put for the wave is removed again', async () => {
+    world = await startWorld({ servers: 2, tags: ERP });
+    const { definition, template } = erpDrill({ checks: [RUN_SHELL] });
+    const run = await drill(world, definition, 'ssm-start-denied', undefined, without(template, 'StartDrillOfDrilledServers', 'drs:StartRecovery'));
+
+    expect(run.error).toBe('DrillFailed');
+    expect(calls(run, 'PutLaunchAction')).toHaveLength(2);
+    expect(calls(run, 'DeleteLaunchAction')).toHaveLength(2);
+    for (const id of world.servers) expect(await launchActionsOf(world, id)).toEqual([]);
+  });
+
+  test('DeleteLaunchAction denied: the instances are still terminated, and the drill fails as DrillCleanupFailed naming the actions', async () => {
+    world = await startWorld({ servers: 2, tags: ERP });
+    const { definition, template } = erpDrill({ checks: [RUN_SHELL] });
+    const run = await drill(world, definition, 'ssm-delete-denied', undefined, without(template, 'DrillLaunchActionsOfDrilledServers', 'drs:DeleteLaunchAction'));
+
+    expect(run.error).toBe('DrillCleanupFailed');
+    expect(run.cause).toMatch(/could not remove its launch actions \([0-9a-f-]+\) from every drilled server/);
+    expect(run.events[0].Detail.outcome).toBe('SUCCEEDED'); // the drill itself went well
+    await expectAllTerminated(world, run);
+    for (const id of world.servers) expect(await launchActionsOf(world, id)).toHaveLength(1);
+  });
+});
