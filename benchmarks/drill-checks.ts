@@ -26,6 +26,8 @@ interface Row {
   readonly drsCalls: Record<string, number>;
   readonly ec2Calls: number;
   readonly lambda: Record<string, number>;
+  /** The largest state input or output of the execution, in bytes (Step Functions' limit: 256 KB). */
+  readonly largestStateBytes: number;
 }
 
 const CONFIGS: Record<string, (stack: any) => DrillCheck[] | undefined> = {
@@ -59,6 +61,8 @@ async function measure(name: string, servers: number): Promise<Row> {
       drsCalls,
       ec2Calls: world.ec2.calls - ec2Before,
       lambda: run.lambdaCalls,
+      largestStateBytes: Math.max(...run.eventLog.filter((e) => e.state).map((e) =>
+        Math.max(Buffer.byteLength(JSON.stringify(e.state.input ?? null)), Buffer.byteLength(JSON.stringify(e.state.output ?? null))))),
     };
   } finally {
     await world.stop();
@@ -77,11 +81,12 @@ function report(rows: Row[], servers: number): string {
     'Extra transitions per server = (transitions - no checks - 5 x polls) / servers: the cost without waiting; each',
     'poll (a server whose check is not done yet) adds 5 transitions and one call.',
     '',
-    '| checks | outcome | transitions | polls | extra transitions per server (without polls) | extra DRS calls | EC2 calls | Lambda invocations |',
-    '|---|---|--:|--:|--:|---|--:|---|',
+    '| checks | outcome | transitions | polls | extra transitions per server (without polls) | extra DRS calls | EC2 calls | Lambda invocations | largest state |',
+    '|---|---|--:|--:|--:|---|--:|---|--:|',
     ...rows.map((r) => `| ${r.name} | ${r.outcome} | ${r.transitions} | ${r.polls} | ` +
       `${((r.transitions - base.transitions - 5 * r.polls) / servers).toFixed(2)} | ${extraCalls(r).map(([op, n]) => `${op} +${n}`).join(', ') || '-'} | ` +
-      `${r.ec2Calls} | ${Object.entries(r.lambda).map(([k, n]) => `${k.startsWith('arn:') ? 'user' : k} ${n}`).join(', ')} |`),
+      `${r.ec2Calls} | ${Object.entries(r.lambda).map(([k, n]) => `${k.startsWith('arn:') ? 'user' : k} ${n}`).join(', ')} | ` +
+      `${(r.largestStateBytes / 1024).toFixed(1)} KB |`),
     '',
   ].join('\n');
 }
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const name of Object.keys(CONFIGS)) rows.push(await measure(name, servers));
   const text = report(rows, servers);
-  fs.writeFileSync(path.join(__dirname, 'RESULTS-drill-checks.md'), text);
+  fs.writeFileSync(path.join(__dirname, servers === 10 ? 'RESULTS-drill-checks.md' : `RESULTS-drill-checks-${servers}.md`), text);
   process.stdout.write(text);
 }
 
