@@ -130,7 +130,8 @@ export class DrillCheck {
    * of it from `DescribeJobs` (`launchActionsStatus`), and removes it from every drilled server
    * again (`drs:DeleteLaunchAction`) before the drill ends, also when the drill fails, so a real
    * recovery never runs it. A run that FAILED fails the server with DRS's failure reason.
-   * DRS runs the document with its own roles (see docs/iam.md), not the drill's.
+   * DRS makes the SSM calls that run the document as the principal that started the drill, so
+   * the drill's role may call SSM for the checks' documents, only through DRS (see docs/iam.md).
    */
   public static ssmDocument(options: SsmDocumentCheckOptions): DrillCheck {
     return new DrillCheck('ssm', options.timeout ?? Duration.minutes(30), options.interval ?? Duration.minutes(1), options);
