@@ -376,10 +376,12 @@ export class ModelRun {
       case 'refactor': {
         const fromName = this.stackName(step.from);
         const physicalId = this.driver.resources(fromName)[step.fromId]?.physicalId;
-        this.driver.refactor([{ fromStack: fromName, fromLogicalId: step.fromId, toStack: this.stackName(step.to), toLogicalId: step.toId }], [
+        const refactor = this.driver.refactor([{ fromStack: fromName, fromLogicalId: step.fromId, toStack: this.stackName(step.to), toLogicalId: step.toId }], [
           this.fx.factory.stack(fromName, step.specs[step.from]),
           this.fx.factory.stack(this.stackName(step.to), step.specs[step.to]),
         ]);
+        // CloudFormation refuses to refactor custom resources (see LifecycleDriver.refactor): nothing moved.
+        if (refactor.status !== 'EXECUTE_COMPLETE') return {};
         this.specs[step.from] = step.specs[step.from];
         this.specs[step.to] = step.specs[step.to];
         if (physicalId) this.checker.transfer(physicalId, this.driver.stackId(this.stackName(step.to))!);
