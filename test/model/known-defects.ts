@@ -17,12 +17,6 @@ export interface KnownDefect {
 
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
-    name: 'AccessDenied while the role policy propagates is not retried (fails the operation, its rollback, or a cleanup delete)',
-    regression: 'a create survives IAM propagation',
-    expectedFix: 'issue9-robust (IAM-propagation retry)',
-    matches: (_v, s) => 'fault' in s && s.fault?.kind === 'iamPropagation',
-  },
-  {
     name: 'an extension updated while its staging trust is revoked fails, and so does the rollback: UPDATE_ROLLBACK_FAILED',
     regression: 'an extension updated while the staging trust is revoked rolls back cleanly',
     expectedFix: 'unassigned',
