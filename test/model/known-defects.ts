@@ -17,13 +17,6 @@ export interface KnownDefect {
 
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
-    name: 'an extension updated while its staging trust is revoked fails, and so does the rollback: UPDATE_ROLLBACK_FAILED',
-    regression: 'an extension updated while the staging trust is revoked rolls back cleanly',
-    expectedFix: 'unassigned',
-    matches: (v) => /ROLLBACK_FAILED.*listing the servers of staging account \d+ was denied/.test(v.message),
-  },
-
-  {
     name: 'a takeover by a new RETAIN resource is not undone by the rollback: the server stays with the retained resource',
     regression: 'a rolled-back takeover by a retained server gives the server back to the extension',
     expectedFix: 'issue9-handler (defect 3, ownership across rollbacks)',

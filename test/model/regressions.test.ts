@@ -114,10 +114,12 @@ describe('model-based regressions', () => {
     ]);
   });
 
-  // Unassigned: an extension's update while its staging account no longer trusts the target
-  // fails (rightly: listing is denied), but the rollback's Update back to the old properties
-  // fails the same way, so the stack ends UPDATE_ROLLBACK_FAILED (needs ContinueUpdateRollback).
-  it.failing('an extension updated while the staging trust is revoked rolls back cleanly', async () => {
+  // Fixed on i9-faults: an extension's update while its staging account no longer trusts the
+  // target fails (rightly: listing is denied, and the message names the trust), but the rollback's
+  // Update back to the old properties failed the same way, so the stack ended UPDATE_ROLLBACK_FAILED
+  // (needs ContinueUpdateRollback). The rollback (DescribeStacks: UPDATE_ROLLBACK_IN_PROGRESS) now
+  // extends nothing and keeps the servers it owns (staging-account-reconcile.ts, listOrSkip).
+  it('an extension updated while the staging trust is revoked rolls back cleanly', async () => {
     const ext = (selector: { kind: 'all' } | { kind: 'tag'; role: string }) => ({ id: 'ExtA', staging: 'S2' as const, selector, tags: {}, prune: false, retain: false });
     await expectNoViolation('apiReference', [
       { kind: 'deploy', stack: 'A', spec: spec(1, [], [ext({ kind: 'all' })]), fault: { kind: 'none' } },
