@@ -395,7 +395,8 @@ export class ModelRun {
       case 'refactor': {
         const fromName = this.stackName(step.from);
         const physicalId = this.driver.resources(fromName)[step.fromId]?.physicalId;
-        const refactor = this.driver.refactor([{ fromStack: fromName, fromLogicalId: step.fromId, toStack: this.stackName(step.to), toLogicalId: step.toId }], [
+        const move = { fromStack: fromName, fromLogicalId: step.fromId, toStack: this.stackName(step.to), toLogicalId: step.toId };
+        const refactor = this.driver.refactor([move], [
           this.fx.factory.stack(fromName, step.specs[step.from]),
           this.fx.factory.stack(this.stackName(step.to), step.specs[step.to]),
         ]);
