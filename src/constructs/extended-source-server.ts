@@ -85,8 +85,9 @@ export interface ExtendedSourceServerProps {
   /**
    * Tags for the extended source server.
    *
-   * At most 48 (DRS allows 50 per server; the library adds two tags recording the owning stack
-   * and resource). Keys must not start with `aws:`.
+   * At most 47 (DRS allows 50 per server; the library adds two tags recording the owning stack
+   * and resource, and a third while a rename or move within the stack hands the server over).
+   * Keys must not start with `aws:`.
    *
    * @default - no tags besides the owner tags
    */

@@ -38,8 +38,8 @@ export interface StagingAccountExtensionProps {
   /**
    * Tags for every extended server. Changing them re-tags the servers this resource owns.
    *
-   * At most 48 (DRS allows 50 per server; the library adds two owner tags). Keys must not start
-   * with `aws:`.
+   * At most 47 (DRS allows 50 per server; the library adds two owner tags, and a third while a
+   * rename or move within the stack hands a server over). Keys must not start with `aws:`.
    *
    * @default - no tags besides the owner tags
    */

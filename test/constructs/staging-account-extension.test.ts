@@ -213,7 +213,7 @@ describe('reconcile schedule', () => {
 
   test('many tags and a large selector: the rule\'s Input stays far below EventBridge\'s 8,192 characters', () => {
     const stack = targetStack();
-    const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`tag-key-${i}-${'k'.repeat(100)}`, 'v'.repeat(256)]));
+    const tags = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`tag-key-${i}-${'k'.repeat(100)}`, 'v'.repeat(256)]));
     new StagingAccountExtension(stack, 'Staging1', {
       stagingAccountId: STAGING,
       selector: ServerSelector.hostnameMatches(...Array.from({ length: 50 }, (_, i) => `host-${i}-${'x'.repeat(40)}-*`)),

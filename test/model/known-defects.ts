@@ -58,12 +58,6 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     expectedFix: 'unassigned (issue9-handler area)',
     matches: (v) => /'s Ext\w+ declares tags .* has others/.test(v.message),
   },
-  {
-    name: 'an extension with prune keeps servers its new selector does not match',
-    regression: 'an extension with prune drops the servers its new selector no longer matches',
-    expectedFix: 'unassigned',
-    matches: (v) => /prunes, yet owns/.test(v.message),
-  },
 ];
 
 /** The known defect a violation is, if any. */

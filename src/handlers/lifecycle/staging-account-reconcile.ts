@@ -12,7 +12,7 @@ import { CreateExtendedSourceServerCommand, DrsClient, SourceServer } from '../d
 import { evaluateSelector, Verdict } from '../selector';
 import { StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { LifecycleOptions } from './options';
-import { claimOf, deleteDecision, Handover, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
+import { claimOf, deleteDecision, Handover, holds, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
 import { RequestGuard } from './request-guard';
 import {
   Continuation, EXAMPLES_IN_LOG, EXAMPLES_IN_MESSAGE, examples, Failure, hostnameOf, OutOfTime, ReconcileResult, ReconcileSettings,
@@ -140,14 +140,16 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
   const tasks: Task[] = [];
   for (const { server, from } of candidates) {
     const sibling = await stack.get(from);
-    if (!sibling || !(await stack.has(from))) continue;
+    if (!sibling || !(await stack.has(from)) || !holds(sibling, server)) continue;
     const handsOver = sibling.type === ResourceTypes.STAGING_ACCOUNT_EXTENSION ||
       (sibling.type === ResourceTypes.EXTENDED_SOURCE_SERVER &&
         evaluateSelector(props.selector, { hostname: hostnameOf(server), tags: undefined }) !== false);
     if (!handsOver) continue;
-    const { set, remove } = Handover.takeOver(owner, from, props.tags);
+    const { set, remove } = Handover.takeOver(owner, from, props.tags, server.tags ?? {});
     tasks.push({ kind: 'retag', server, set, remove, attempts: 0 });
-    taken.set(server.sourceServerID!, set);
+    const after: Record<string, string> = { ...server.tags, ...set };
+    for (const k of remove) delete after[k];
+    taken.set(server.sourceServerID!, after);
   }
   if (tasks.length === 0) return taken;
   session.log('taking servers over from other resources of this stack (rename, move, or switch to whole-account)', { count: tasks.length });
@@ -204,7 +206,7 @@ async function reconcileOnce(
   const listed = await reading(session.listExtensible());
   if (request.takeOver) {
     const taken = await takeOverSiblings(session, request, extended);
-    extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: { ...s.tags, ...taken.get(s.sourceServerID!) } } : s));
+    extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: taken.get(s.sourceServerID!) } : s));
   }
   const owned = extended.filter((s) => isOwnedBy(s, owner));
   const ownedElsewhere = extended.length - owned.length;
