@@ -11,6 +11,7 @@ import {
 import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
 import { acknowledgeFinding, acknowledgeInlinePolicy } from './nag';
+import { recordPerServerDeclaration } from './per-server-declarations';
 import {
   checkAccountId,
   checkRemovalPolicy,
@@ -256,6 +257,7 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     provider.serve(this.resource);
+    recordPerServerDeclaration(this, props.stagingSourceServerArn, props.tags);
 
     this.sourceServerId = this.resource.getAttString(Attr.SOURCE_SERVER_ID);
     this.sourceServerArn = this.resource.getAttString(Attr.SOURCE_SERVER_ARN);

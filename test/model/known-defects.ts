@@ -45,19 +45,7 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     matches: (v, s) => 'fault' in s && s.fault?.kind === 'responseLost' && s.fault.operation === 'DeleteSourceServer'
       && /DeleteSourceServer on source server s-\w+ was denied/.test(v.message),
   },
-  {
-    name: 'a takeover by a new RETAIN resource is not undone by the rollback: the server stays with the retained resource',
-    regression: 'a rolled-back takeover by a retained server gives the server back to the extension',
-    expectedFix: 'issue9-handler (defect 3, ownership across rollbacks)',
-    matches: (v, s) => s.kind === 'deploy' && /ROLLBACK_COMPLETE\) still has server .*previous-logical-id/.test(v.message),
-  },
 
-  {
-    name: 'a server handed back from a per-server resource to the stack\'s extension keeps the per-server resource\'s tags',
-    regression: 'a server handed back to the extension gets the extension\'s tags',
-    expectedFix: 'unassigned (issue9-handler area)',
-    matches: (v) => /'s Ext\w+ declares tags .* has others/.test(v.message),
-  },
 ];
 
 /** The known defect a violation is, if any. */

@@ -114,11 +114,13 @@ describe('model-based regressions', () => {
     ]);
   });
 
-  // Defect 3 (ownership across rollbacks; issue9-handler): a new per-server resource with removal
-  // policy RETAIN takes its server over from the stack's whole-account resource, then another
-  // resource fails; the rollback retains the new resource (Delete skipped), so the server stays
-  // tagged as the retained resource's, and the extension that declares it no longer owns it.
-  it.failing('a rolled-back takeover by a retained server gives the server back to the extension', async () => {
+  // Defect 3 (ownership across rollbacks; fixed on i9-ownership): a new per-server resource with
+  // removal policy RETAIN takes its server over from the stack's whole-account resource, then
+  // another resource fails; the rollback retains the new resource (no Delete: CloudFormation keeps
+  // a new Retain resource unless RetainExceptOnCreate), so the server stayed tagged as the retained
+  // resource's. The extension lists the stack's per-server declarations (PerServerDeclarations), so
+  // it gets an Update in the update and one in the rollback, which takes the server back.
+  it('a rolled-back takeover by a retained server gives the server back to the extension', async () => {
     const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'all' as const }, tags: {}, prune: false, retain: false };
     await expectNoViolation('apiReference', [
       { kind: 'deploy', stack: 'B', spec: spec(1, [], [ext]), fault: { kind: 'none' } },
@@ -126,10 +128,12 @@ describe('model-based regressions', () => {
     ]);
   });
 
-  // Unassigned (hand-back; issue9-handler's area): a per-server resource that took its server over
-  // from the stack's extension is removed; its Delete hands the server back to the extension but
-  // leaves the per-server resource's user tags on it instead of the extension's.
-  it.failing('a server handed back to the extension gets the extension\'s tags', async () => {
+  // Hand-back (fixed on i9-ownership): a per-server resource that took its server over from the
+  // stack's extension is removed; its Delete handed the server back to the extension but left the
+  // per-server resource's user tags on it (the Delete does not know the extension's). Now the
+  // extension's Update (its PerServerDeclarations changed) takes it back with its own tags, and the
+  // per-server resource's cleanup Delete leaves it alone.
+  it('a server handed back to the extension gets the extension\'s tags', async () => {
     const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'all' as const }, tags: {}, prune: false, retain: false };
     await expectNoViolation('apiReference', [
       { kind: 'deploy', stack: 'B', spec: spec(1, [], [ext]), fault: { kind: 'none' } },

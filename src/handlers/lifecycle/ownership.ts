@@ -184,6 +184,19 @@ export const Handover = {
       remove: Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(userTags, k)),
     };
   },
+  /**
+   * `owner` takes back a server it had lent, once no resource declares it any more: exactly
+   * `userTags` (owner's) as user tags, and no previous owner.
+   */
+  takeBack(owner: Owner, userTags: Record<string, string>, current: Record<string, string> = {}) {
+    return {
+      set: { ...userTags, [OwnerTags.LOGICAL_ID]: owner.logicalId },
+      remove: [
+        OwnerTags.PREVIOUS_LOGICAL_ID,
+        ...Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(userTags, k)),
+      ],
+    };
+  },
   /** A rollback: the server goes back to the resource it was taken from. */
   handBack(to: string) {
     return { set: { [OwnerTags.LOGICAL_ID]: to }, remove: [OwnerTags.PREVIOUS_LOGICAL_ID] };

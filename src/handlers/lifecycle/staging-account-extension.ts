@@ -162,6 +162,7 @@ export async function stagingAccountExtension(
     : { keep: [props.stagingAccountId, ...(requestType === 'Update' && current ? [current] : [])] };
   const result = await reconcileStagingAccount(deps.client, {
     owner, props, oldTags, progress, physicalResourceId, stack, takeOver: requestType === 'Create', otherAccounts, guard,
+    settlePerServer: requestType === 'Create' || requestType === 'Update',
   }, options, settings);
   if (result.kind === 'stopped') return stopped(result.why);
   if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);

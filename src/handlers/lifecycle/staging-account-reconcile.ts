@@ -39,6 +39,12 @@ export interface ReconcileRequest {
   readonly otherAccounts?: { readonly keep: readonly string[] };
   /** Asked before servers are extended: a reason to stop ends the request without acting. */
   readonly guard?: RequestGuard;
+  /**
+   * Create and Update: settle the per-server declarations (`PerServerDeclarations`): a server
+   * this resource lent that no per-server resource declares any more is taken back; an owned
+   * server that one declares is handed to the per-server resource holding it (docs/ownership.md).
+   */
+  readonly settlePerServer?: boolean;
 }
 
 
@@ -143,6 +149,8 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
     if (!sibling || !(await stack.has(from)) || !holds(sibling, server)) continue;
     const handsOver = sibling.type === ResourceTypes.STAGING_ACCOUNT_EXTENSION ||
       (sibling.type === ResourceTypes.EXTENDED_SOURCE_SERVER &&
+        // The template still declares it per server: the per-server declaration wins.
+        !props.perServer.has(server.stagingArea?.stagingSourceServerArn ?? '') &&
         evaluateSelector(props.selector, { hostname: hostnameOf(server), tags: undefined }) !== false);
     if (!handsOver) continue;
     const { set, remove } = Handover.takeOver(owner, from, props.tags, server.tags ?? {});
@@ -161,6 +169,61 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
       request.physicalResourceId);
   }
   return taken;
+}
+
+/**
+ * Create and Update: the per-server declaration wins, and only while the template declares it.
+ * A server this resource lent to a per-server resource (a switch to per-server, or an overlap)
+ * that no ExtendedSourceServer of the template declares any more is taken back with this
+ * resource's tags: after the per-server resource is removed (its cleanup Delete then leaves it
+ * alone), and in the rollback of an update that added one (which may be kept by RETAIN and never
+ * get a Delete). A server this resource owns that an ExtendedSourceServer of the template
+ * declares, and that CloudFormation holds as that resource's physical id, is handed to it with
+ * its declared tags: the rollback of an update that removed the per-server resource. Returns the
+ * servers' tags after the changes.
+ */
+async function settlePerServer(session: Session, request: ReconcileRequest, extended: SourceServer[]): Promise<Map<string, Record<string, string>>> {
+  const { owner, props } = request;
+  const changed = new Map<string, Record<string, string>>();
+  const tasks: Extract<Task, { kind: 'retag' }>[] = [];
+  const stack = request.stack ?? new StackView(undefined, owner.stackId, session.log);
+  let holders: Map<string, string> | undefined;
+  for (const server of extended) {
+    const arn = server.stagingArea?.stagingSourceServerArn;
+    if (!arn || !server.arn) continue;
+    const claim = claimOf(server, owner);
+    const declared = props.perServer.get(arn);
+    let change: { set: Record<string, string>; remove: string[] } | undefined;
+    if (claim.kind === 'lent' && declared === undefined) {
+      change = Handover.takeBack(owner, props.tags, server.tags ?? {});
+      session.log(`taking the server back from resource ${claim.to}: no per-server resource declares it any more`, { sourceServerId: server.sourceServerID });
+    } else if (claim.kind === 'mine' && !claim.previous && declared !== undefined) {
+      if (!holders) {
+        const all = await stack.resources();
+        holders = new Map([...(all?.values() ?? [])]
+          .filter((r) => r.type === ResourceTypes.EXTENDED_SOURCE_SERVER && r.physicalId && r.logicalId !== owner.logicalId)
+          .map((r) => [r.physicalId!, r.logicalId]));
+      }
+      const holder = holders.get(server.sourceServerID!);
+      if (!holder) continue;
+      change = Handover.takeOver({ stackId: owner.stackId, logicalId: holder }, owner.logicalId, declared, server.tags ?? {});
+      session.log(`handing the server to resource ${holder}, which declares it and holds it`, { sourceServerId: server.sourceServerID });
+    }
+    if (!change) continue;
+    tasks.push({ kind: 'retag', server, set: change.set, remove: change.remove, attempts: 0 });
+    const after: Record<string, string> = { ...server.tags, ...change.set };
+    for (const k of change.remove) delete after[k];
+    changed.set(server.sourceServerID!, after);
+  }
+  if (tasks.length === 0) return changed;
+  const { failures, notDone } = await runTasks(session, tasks, (task) => retagTask(session, task as Extract<Task, { kind: 'retag' }>));
+  if (failures.length > 0 || notDone > 0) {
+    throw new HandlerError(
+      `${failures.length + notDone} of ${tasks.length} server(s) of staging account ${props.stagingAccountId} could not be handed between this ` +
+      `resource and the per-server resources of this stack (${examples(failures, EXAMPLES_IN_MESSAGE)}); deploy again later`,
+      request.physicalResourceId);
+  }
+  return changed;
 }
 
 /**
@@ -207,6 +270,10 @@ async function reconcileOnce(
   if (request.takeOver) {
     const taken = await takeOverSiblings(session, request, extended);
     extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: taken.get(s.sourceServerID!) } : s));
+  }
+  if (request.settlePerServer) {
+    const settled = await settlePerServer(session, request, extended);
+    extended = extended.map((s) => (settled.has(s.sourceServerID!) ? { ...s, tags: settled.get(s.sourceServerID!) } : s));
   }
   const owned = extended.filter((s) => isOwnedBy(s, owner));
   const ownedElsewhere = extended.length - owned.length;
