@@ -179,7 +179,17 @@ export async function stagingAccountExtension(
     : { keep: [props.stagingAccountId, ...(requestType === 'Update' && current ? [current] : [])] };
   const rollingBack = requestType === 'Update' ? () => stackRollingBack(deps.cloudFormation, event.StackId, log) : undefined;
   const result = await reconcileStagingAccount(deps.client, {
-    owner, props, oldTags, progress, physicalResourceId, stack, takeOver: requestType === 'Create', otherAccounts, guard, rollingBack,
+    owner,
+    props,
+    oldTags,
+    progress,
+    physicalResourceId,
+    stack,
+    takeOver: requestType === 'Create',
+    otherAccounts,
+    guard,
+    rollingBack,
+    settlePerServer: requestType === 'Create' || requestType === 'Update',
   }, options, settings);
   if (result.kind === 'stopped') return stopped(result.why);
   if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);

@@ -12,7 +12,7 @@ import { CreateExtendedSourceServerCommand, DrsClient, SourceServer, StagingSour
 import { evaluateSelector, Verdict } from '../selector';
 import { StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { LifecycleOptions } from './options';
-import { claimOf, deleteDecision, Handover, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
+import { claimOf, deleteDecision, Handover, holds, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
 import { RequestGuard } from './request-guard';
 import {
   Continuation, EXAMPLES_IN_LOG, EXAMPLES_IN_MESSAGE, examples, Failure, hostnameOf, OutOfTime, ReconcileResult, ReconcileSettings,
@@ -44,6 +44,12 @@ export interface ReconcileRequest {
    * properties). Asked only when the staging account cannot be listed. @default never
    */
   readonly rollingBack?: () => Promise<boolean>;
+  /**
+   * Create and Update: settle the per-server declarations (`PerServerDeclarations`): a server
+   * this resource lent that no per-server resource declares any more is taken back; an owned
+   * server that one declares is handed to the per-server resource holding it (docs/ownership.md).
+   */
+  readonly settlePerServer?: boolean;
 }
 
 
@@ -145,14 +151,18 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
   const tasks: Task[] = [];
   for (const { server, from } of candidates) {
     const sibling = await stack.get(from);
-    if (!sibling || !(await stack.has(from))) continue;
+    if (!sibling || !(await stack.has(from)) || !holds(sibling, server)) continue;
     const handsOver = sibling.type === ResourceTypes.STAGING_ACCOUNT_EXTENSION ||
       (sibling.type === ResourceTypes.EXTENDED_SOURCE_SERVER &&
+        // The template still declares it per server: the per-server declaration wins.
+        !props.perServer.has(server.stagingArea?.stagingSourceServerArn ?? '') &&
         evaluateSelector(props.selector, { hostname: hostnameOf(server), tags: undefined }) !== false);
     if (!handsOver) continue;
-    const { set, remove } = Handover.takeOver(owner, from, props.tags);
+    const { set, remove } = Handover.takeOver(owner, from, props.tags, server.tags ?? {});
     tasks.push({ kind: 'retag', server, set, remove, attempts: 0 });
-    taken.set(server.sourceServerID!, set);
+    const after: Record<string, string> = { ...server.tags, ...set };
+    for (const k of remove) delete after[k];
+    taken.set(server.sourceServerID!, after);
   }
   if (tasks.length === 0) return taken;
   session.log('taking servers over from other resources of this stack (rename, move, or switch to whole-account)', { count: tasks.length });
@@ -191,6 +201,61 @@ async function listOrSkip(
     });
     return [];
   }
+}
+
+/**
+ * Create and Update: the per-server declaration wins, and only while the template declares it.
+ * A server this resource lent to a per-server resource (a switch to per-server, or an overlap)
+ * that no ExtendedSourceServer of the template declares any more is taken back with this
+ * resource's tags: after the per-server resource is removed (its cleanup Delete then leaves it
+ * alone), and in the rollback of an update that added one (which may be kept by RETAIN and never
+ * get a Delete). A server this resource owns that an ExtendedSourceServer of the template
+ * declares, and that CloudFormation holds as that resource's physical id, is handed to it with
+ * its declared tags: the rollback of an update that removed the per-server resource. Returns the
+ * servers' tags after the changes.
+ */
+async function settlePerServer(session: Session, request: ReconcileRequest, extended: SourceServer[]): Promise<Map<string, Record<string, string>>> {
+  const { owner, props } = request;
+  const changed = new Map<string, Record<string, string>>();
+  const tasks: Extract<Task, { kind: 'retag' }>[] = [];
+  const stack = request.stack ?? new StackView(undefined, owner.stackId, session.log);
+  let holders: Map<string, string> | undefined;
+  for (const server of extended) {
+    const arn = server.stagingArea?.stagingSourceServerArn;
+    if (!arn || !server.arn) continue;
+    const claim = claimOf(server, owner);
+    const declared = props.perServer.get(arn);
+    let change: { set: Record<string, string>; remove: string[] } | undefined;
+    if (claim.kind === 'lent' && declared === undefined) {
+      change = Handover.takeBack(owner, props.tags, server.tags ?? {});
+      session.log(`taking the server back from resource ${claim.to}: no per-server resource declares it any more`, { sourceServerId: server.sourceServerID });
+    } else if (claim.kind === 'mine' && !claim.previous && declared !== undefined) {
+      if (!holders) {
+        const all = await stack.resources();
+        holders = new Map([...(all?.values() ?? [])]
+          .filter((r) => r.type === ResourceTypes.EXTENDED_SOURCE_SERVER && r.physicalId && r.logicalId !== owner.logicalId)
+          .map((r) => [r.physicalId!, r.logicalId]));
+      }
+      const holder = holders.get(server.sourceServerID!);
+      if (!holder) continue;
+      change = Handover.takeOver({ stackId: owner.stackId, logicalId: holder }, owner.logicalId, declared, server.tags ?? {});
+      session.log(`handing the server to resource ${holder}, which declares it and holds it`, { sourceServerId: server.sourceServerID });
+    }
+    if (!change) continue;
+    tasks.push({ kind: 'retag', server, set: change.set, remove: change.remove, attempts: 0 });
+    const after: Record<string, string> = { ...server.tags, ...change.set };
+    for (const k of change.remove) delete after[k];
+    changed.set(server.sourceServerID!, after);
+  }
+  if (tasks.length === 0) return changed;
+  const { failures, notDone } = await runTasks(session, tasks, (task) => retagTask(session, task as Extract<Task, { kind: 'retag' }>));
+  if (failures.length > 0 || notDone > 0) {
+    throw new HandlerError(
+      `${failures.length + notDone} of ${tasks.length} server(s) of staging account ${props.stagingAccountId} could not be handed between this ` +
+      `resource and the per-server resources of this stack (${examples(failures, EXAMPLES_IN_MESSAGE)}); deploy again later`,
+      request.physicalResourceId);
+  }
+  return changed;
 }
 
 /**
@@ -236,7 +301,11 @@ async function reconcileOnce(
   const listed = await listOrSkip(session, request, reading);
   if (request.takeOver) {
     const taken = await takeOverSiblings(session, request, extended);
-    extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: { ...s.tags, ...taken.get(s.sourceServerID!) } } : s));
+    extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: taken.get(s.sourceServerID!) } : s));
+  }
+  if (request.settlePerServer) {
+    const settled = await settlePerServer(session, request, extended);
+    extended = extended.map((s) => (settled.has(s.sourceServerID!) ? { ...s, tags: settled.get(s.sourceServerID!) } : s));
   }
   const owned = extended.filter((s) => isOwnedBy(s, owner));
   const ownedElsewhere = extended.length - owned.length;
