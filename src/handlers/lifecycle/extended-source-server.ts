@@ -10,7 +10,7 @@ import {
 } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
-import { LifecycleOptions, ResourceOutcome, retrying, whilePropagating } from './options';
+import { LifecycleOptions, ResourceOutcome, retrying } from './options';
 import {
   claimOf, deleteDecision, Handover, holds, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
 } from './ownership';
@@ -289,11 +289,12 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
   let server = found?.server;
   if (!server) {
     try {
-      const out = await whilePropagating(options, 'CreateExtendedSourceServer', () => drs.call('CreateExtendedSourceServer', () =>
+      // In a Create, drs.call retries AccessDenied while a new role may be propagating.
+      const out = await drs.call('CreateExtendedSourceServer', () =>
         client.send(new CreateExtendedSourceServerCommand({
           sourceServerArn: props.stagingSourceServerArn,
           tags: { ...props.tags, ...ownerTags(owner) },
-        }))));
+        })));
       server = out.sourceServer;
     } catch (err) {
       if (err instanceof StillDeniedError) {

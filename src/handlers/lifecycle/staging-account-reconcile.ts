@@ -8,7 +8,7 @@ import {
   StagingAccountExtensionAttributes as Attr,
 } from '../../contract';
 import { errorName, HandlerError } from '../drs/errors';
-import { CreateExtendedSourceServerCommand, DrsClient, SourceServer } from '../drs/sdk';
+import { CreateExtendedSourceServerCommand, DrsClient, SourceServer, StagingSourceServer } from '../drs/sdk';
 import { evaluateSelector, Verdict } from '../selector';
 import { StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { LifecycleOptions } from './options';
@@ -45,6 +45,11 @@ export interface ReconcileRequest {
    * server that one declares is handed to the per-server resource holding it (docs/ownership.md).
    */
   readonly settlePerServer?: boolean;
+  /**
+   * Update only: whether the stack is rolling the update back (this Update returns to the old
+   * properties). Asked only when the staging account cannot be listed. @default never
+   */
+  readonly rollingBack?: () => Promise<boolean>;
 }
 
 
@@ -227,6 +232,33 @@ async function settlePerServer(session: Session, request: ReconcileRequest, exte
 }
 
 /**
+ * The staging account's extensible servers. When the listing is denied (the staging account no
+ * longer trusts this one), an Update fails, saying so, unless it is the rollback of an update:
+ * that Update goes back to properties that worked, and failing it would leave the stack
+ * UPDATE_ROLLBACK_FAILED. So the rollback extends nothing (it cannot see what to extend) and does
+ * the rest, which needs only this account: the servers this resource owns get the old tags and
+ * the old selector's pruning, and nothing else is touched. The next update or scheduled run, once
+ * the trust is back, extends what is missing.
+ */
+async function listOrSkip(
+  session: Session, request: ReconcileRequest, reading: <T>(p: Promise<T>) => Promise<T>,
+): Promise<StagingSourceServer[]> {
+  try {
+    return await reading(session.listExtensible());
+  } catch (err) {
+    if (!(err instanceof HandlerError) || causeName(err) !== 'AccessDeniedException' || !request.rollingBack) throw err;
+    if (!(await request.rollingBack())) {
+      throw new HandlerError(`${err.message}. Restore that trust, then deploy again; meanwhile the rollback of this update ` +
+        'keeps the servers this resource owns and extends none', undefined, { cause: err });
+    }
+    session.log('rolling back while the staging account cannot be listed: extending nothing, keeping owned servers consistent', {
+      stagingAccountId: request.props.stagingAccountId, reason: err.message,
+    });
+    return [];
+  }
+}
+
+/**
  * One invocation's share of a reconciliation: read, plan, act until the work deadline, then
  * read again to count. Returns 'continue' when work or waiting is left and time is up.
  */
@@ -266,7 +298,7 @@ async function reconcileOnce(
     : await reading(session.describeExtended());
   const strays = (everywhere ?? [])
     .filter((s) => isOwnedBy(s, owner) && !request.otherAccounts!.keep.includes(s.stagingArea!.stagingAccountID!));
-  const listed = await reading(session.listExtensible());
+  const listed = await listOrSkip(session, request, reading);
   if (request.takeOver) {
     const taken = await takeOverSiblings(session, request, extended);
     extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: taken.get(s.sourceServerID!) } : s));
