@@ -394,6 +394,15 @@ describe('takeovers the model-based tests found wrong (fuzz --seed 90210)', () =
     expect(world.byId(kept)!.tags).toEqual({ app: 'web', ...owner('Web1') });
   });
 
+  test('a server kept by RETAIN and declared again gets exactly the tags declared now', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web1', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web, { team: 'b' })));
+    const again = await ok(send(ESS, 'Create', 'Web1', essProps(web, { app: 'web' })));
+    expect(again.physicalResourceId).toBe(id);
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
+  });
+
   test('Lambda\'s retry of a Create that took a server over answers with it: no wait, never deleted', async () => {
     const web = world.addStaging(A, 'web-1');
     world.declare('Web1', ESS);
