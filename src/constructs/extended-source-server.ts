@@ -257,7 +257,7 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     provider.serve(this.resource);
-    recordPerServerDeclaration(this, props.stagingSourceServerArn, props.tags);
+    recordPerServerDeclaration(this, this.resource, props.stagingSourceServerArn, props.tags);
 
     this.sourceServerId = this.resource.getAttString(Attr.SOURCE_SERVER_ID);
     this.sourceServerArn = this.resource.getAttString(Attr.SOURCE_SERVER_ARN);

@@ -8,10 +8,22 @@ import { IConstruct } from 'constructs';
 import { PerServerDeclarationProperty } from '../contract';
 import { stagingAccountOf } from './validation';
 
-const declarations = new WeakMap<Stack, Map<string, PerServerDeclarationProperty>>();
+const declarations = new WeakMap<Stack, Map<string, PerServerDeclarationProperty & { readonly resource: IConstruct }>>();
+const extensions = new WeakMap<Stack, { readonly stagingAccountId: string; readonly resource: IConstruct }[]>();
 
-/** Records one ExtendedSourceServer's declaration (by construct path) in its stack. */
-export function recordPerServerDeclaration(scope: IConstruct, stagingSourceServerArn: string, tags: Record<string, string> | undefined): void {
+function mayShare(stagingSourceServerArn: string, stagingAccountId: string): boolean {
+  if (Token.isUnresolved(stagingSourceServerArn) || Token.isUnresolved(stagingAccountId)) return true;
+  return stagingAccountOf(stagingSourceServerArn) === stagingAccountId;
+}
+
+/**
+ * Records one ExtendedSourceServer's declaration (by construct path) in its stack, and makes its
+ * custom resource depend on the StagingAccountExtensions of its staging account in the stack:
+ * CloudFormation then updates the extension (whose PerServerDeclarations change) before it
+ * creates the per-server resource, so a rollback sends the extension its Update back even when
+ * the per-server resource's Create is what failed.
+ */
+export function recordPerServerDeclaration(scope: IConstruct, resource: IConstruct, stagingSourceServerArn: string, tags: Record<string, string> | undefined): void {
   const stack = Stack.of(scope);
   let seen = declarations.get(stack);
   if (!seen) {
@@ -21,7 +33,25 @@ export function recordPerServerDeclaration(scope: IConstruct, stagingSourceServe
   seen.set(scope.node.path, {
     StagingSourceServerArn: stagingSourceServerArn,
     ...(tags && Object.keys(tags).length > 0 ? { Tags: { ...tags } } : {}),
+    resource,
   });
+  for (const e of extensions.get(stack) ?? []) {
+    if (mayShare(stagingSourceServerArn, e.stagingAccountId)) resource.node.addDependency(e.resource);
+  }
+}
+
+/** Records a StagingAccountExtension's custom resource (see recordPerServerDeclaration). */
+export function recordExtension(scope: IConstruct, resource: IConstruct, stagingAccountId: string): void {
+  const stack = Stack.of(scope);
+  let all = extensions.get(stack);
+  if (!all) {
+    all = [];
+    extensions.set(stack, all);
+  }
+  all.push({ stagingAccountId, resource });
+  for (const d of declarations.get(stack)?.values() ?? []) {
+    if (mayShare(d.StagingSourceServerArn, stagingAccountId)) d.resource.node.addDependency(resource);
+  }
 }
 
 /**
@@ -33,10 +63,9 @@ export function perServerDeclarationsFor(scope: IConstruct, stagingAccountId: st
   const stack = Stack.of(scope);
   return Lazy.any({
     produce: () => {
-      const all = [...(declarations.get(stack)?.values() ?? [])].filter((d) => {
-        if (Token.isUnresolved(d.StagingSourceServerArn) || Token.isUnresolved(stagingAccountId)) return true;
-        return stagingAccountOf(d.StagingSourceServerArn) === stagingAccountId;
-      });
+      const all = [...(declarations.get(stack)?.values() ?? [])]
+        .filter((d) => mayShare(d.StagingSourceServerArn, stagingAccountId))
+        .map((d): PerServerDeclarationProperty => ({ StagingSourceServerArn: d.StagingSourceServerArn, ...(d.Tags ? { Tags: d.Tags } : {}) }));
       if (all.length === 0) return undefined;
       return all.sort((a, b) => (a.StagingSourceServerArn < b.StagingSourceServerArn ? -1 : a.StagingSourceServerArn > b.StagingSourceServerArn ? 1 : 0));
     },

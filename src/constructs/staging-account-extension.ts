@@ -14,7 +14,7 @@ import {
 } from '../contract';
 import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
-import { perServerDeclarationsFor } from './per-server-declarations';
+import { perServerDeclarationsFor, recordExtension } from './per-server-declarations';
 import { ServerSelector } from './server-selector';
 import { checkAccountId, checkRemovalPolicy, checkSingleClaimant, checkUserTags, throwIfProblems } from './validation';
 
@@ -260,6 +260,7 @@ export class StagingAccountExtension extends Resource {
     provider.serve(this.resource);
     // Long requests continue in a new invocation of the function: allowed before the first one.
     this.resource.node.addDependency(provider.grantSelfInvoke());
+    recordExtension(this, this.resource, props.stagingAccountId);
 
     // A token that resolves at synth, so overrideLogicalId() later is honoured.
     const cfnResource = this.resource.node.defaultChild as CfnResource;

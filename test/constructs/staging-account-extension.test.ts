@@ -203,6 +203,13 @@ describe('per-server declarations of the same stack', () => {
     expect(other.Properties).not.toHaveProperty('PerServerDeclarations');
     // The handler reads what the construct writes.
     expect(parseStagingAccountExtensionProperties(found[logicalId].Properties).perServer.get(arn(STAGING, 2))).toEqual({ team: 'b' });
+    // Each per-server resource depends on the extension of its staging account (declared before or after it), and only on that one.
+    const servers = resourcesOf(stack, 'Custom::DrsExtendedSourceServer');
+    const dependsOn = (id: string) => servers[Object.keys(servers).find((k) => k.startsWith(id))!].DependsOn ?? [];
+    expect(dependsOn('Web1')).toContain(logicalId);
+    expect(dependsOn('Web2')).toContain(logicalId);
+    expect(dependsOn('Other')).not.toContain(logicalId);
+    expect([...dependsOn('Web1'), ...dependsOn('Other')].some((d: string) => d.startsWith('Staging3'))).toBe(false);
   });
 });
 

@@ -248,6 +248,31 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Found by `fuzz --seed 90210` after the fixes above (history 87; shrunk by hand): a server kept
+  // by RETAIN and declared again by the same resource kept the tags of its earlier declaration
+  // besides the ones declared now.
+  it('re-declaring a retained server replaces the tags of its earlier declaration', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S2:1', { tags: { Team: 'b' }, retain: true })]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, []), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(3, [server('SrvA', 'S2:1', { retain: true })]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Found by `fuzz --seed 90210` after the fixes above (history 168, as found): a new per-server
+  // resource with RETAIN takes its server over from the extension, and its handler dies on every
+  // Lambda attempt, so its Create fails before the extension's Update: the rollback sent the
+  // extension nothing and kept the new resource, with the server. The per-server resource now
+  // depends on the extensions of its staging account, so the extension is updated first and its
+  // rollback Update takes the server back.
+  it('a takeover whose Create never answers is undone by the extension\'s rollback Update', async () => {
+    const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'all' as const }, tags: {}, prune: true, retain: false };
+    await expectNoViolation('userGuide', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvA', 'S1:3', { tags: { Team: 'a', Cost: 'a' }, retain: true })], [ext]), fault: { kind: 'handlerDies', count: 3 } },
+    ]);
+  });
+
   // Guards (no defect): histories the generator produced that exercise CloudFormation's order.
   it('a destroy blocked by a recovery instance succeeds once the instance is gone', async () => {
     await expectNoViolation('apiReference', [

@@ -210,6 +210,11 @@ export class TemplateFactory {
       };
       r.UpdateReplacePolicy = policy(s.retain);
       r.DeletionPolicy = policy(s.retain);
+      // A server depends on the extensions of its staging account (per-server-declarations.ts).
+      const deps = [...(r.DependsOn ?? []).filter((d: string) => d !== BASE_EXTENSION.id),
+        ...spec.extensions.filter((e) => s.server.startsWith(`${e.staging}:`)).map((e) => e.id)].sort();
+      if (deps.length > 0) r.DependsOn = deps;
+      else delete r.DependsOn;
       resources[s.id] = r;
       customs.push(s.id);
     }

@@ -188,14 +188,15 @@ async function adoptExisting(
     return { server: { ...existing, tags: withChange(existing.tags ?? {}, due) }, takenOver: true };
   }
   if (claim.kind === 'mine') {
-    // A retried create, or this resource declared again after a removal with RETAIN: the server
-    // gets the tags declared now (tags it has that are not declared are left alone).
+    // A retried create, or this resource declared again after a removal with RETAIN: the server's
+    // user tags become the ones declared now (those of the earlier declaration go).
     drs.log('adopting the server an earlier attempt of this resource created', { sourceServerId });
     const current = existing.tags ?? {};
     const set = Object.fromEntries(Object.entries(props.tags).filter(([k, v]) => !RESERVED_TAG_KEYS.includes(k) && current[k] !== v));
-    if (Object.keys(set).length === 0) return { server: existing, takenOver: false };
-    await drs.retag(existing, { set, remove: [] }, 'applied the declared tags to the adopted server');
-    return { server: { ...existing, tags: { ...current, ...set } }, takenOver: false };
+    const remove = Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(props.tags, k));
+    if (Object.keys(set).length === 0 && remove.length === 0) return { server: existing, takenOver: false };
+    await drs.retag(existing, { set, remove }, 'applied the declared tags to the adopted server');
+    return { server: { ...existing, tags: withChange(current, { set, remove }) }, takenOver: false };
   }
   if (claim.kind === 'sibling' || claim.kind === 'lent') {
     const from = claim.kind === 'sibling' ? claim.logicalId : claim.to;

@@ -313,7 +313,10 @@ async function reconcileOnce(
   // check below keeps that true whatever the listing does.
   const extendedArns = new Set(extended.map((s) => s.stagingArea?.stagingSourceServerArn).filter((a): a is string => !!a));
   const candidates = listed.filter((item) => item.arn && !extendedArns.has(item.arn));
-  const toExtend = candidates.filter((item) => evaluateSelector(props.selector, { hostname: item.hostname ?? '', tags: item.tags ?? {} }) === true);
+  // A staging server an ExtendedSourceServer of the template declares is that resource's to
+  // extend (CloudFormation may run its Create after this request): not extended here.
+  const toExtend = candidates.filter((item) => !props.perServer.has(item.arn!) &&
+    evaluateSelector(props.selector, { hostname: item.hostname ?? '', tags: item.tags ?? {} }) === true);
   const skippedNotMatching = candidates.length - toExtend.length;
   // Servers in EXTENSION_ERROR are only reported: their staging side is unreadable, so whether
   // they match cannot be told, and removing them would hide the problem.

@@ -394,6 +394,15 @@ describe('takeovers the model-based tests found wrong (fuzz --seed 90210)', () =
     expect(world.byId(kept)!.tags).toEqual({ app: 'web', ...owner('Web1') });
   });
 
+  test('a server kept by RETAIN and declared again gets exactly the tags declared now', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web1', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web, { team: 'b' })));
+    const again = await ok(send(ESS, 'Create', 'Web1', essProps(web, { app: 'web' })));
+    expect(again.physicalResourceId).toBe(id);
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
+  });
+
   test('Lambda\'s retry of a Create that took a server over answers with it: no wait, never deleted', async () => {
     const web = world.addStaging(A, 'web-1');
     world.declare('Web1', ESS);
@@ -464,6 +473,18 @@ describe('the per-server declaration wins while the template declares it (PerSer
     await ok(send(SAE, 'Update', 'Staging1', saeProps(A, declaring(web, { team: 'a' })), { PhysicalResourceId: sae.physicalResourceId, OldResourceProperties: without }));
     expect(world.from(web)!.sourceServerID).toBe(id);
     expect(world.tagsOf(web)).toEqual({ team: 'a', ...owner('Web1', 'Staging1') });
+  });
+
+  test('an extension created before the per-server resource leaves its staging server to it', async () => {
+    const [web, other] = [world.addStaging(A, 'web-1'), world.addStaging(A, 'web-2')];
+    world.declare('Staging1', SAE);
+    const created = await ok(send(SAE, 'Create', 'Staging1', saeProps(A, declaring(web, { app: 'web' }))));
+    expect(created.data).toMatchObject({ ExtendedCount: '1' });
+    expect(world.from(web)).toBeUndefined();
+    expect(world.tagsOf(other)).toEqual({ app: 'erp', ...owner('Staging1') });
+    world.declare('Web1', ESS);
+    await ok(send(ESS, 'Create', 'Web1', essProps(web)));
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
   });
 
   test('a new extension does not take over a server a per-server resource of the template still declares', async () => {
