@@ -469,10 +469,15 @@ export class LifecycleDriver {
         if (now.physicalId !== old.physicalId) newResources.push(now);
         live.resources.set(logicalId, old);
         if (!isCustom(old.type)) continue;
+        // As in the update, the resource is UPDATE_IN_PROGRESS while its rollback Update runs
+        // (a continuation's request guard reads it with DescribeStackResource).
+        this.emit(live, next.stackName, old.type, 'UPDATE_IN_PROGRESS', old.physicalId, undefined, logicalId);
         const response = await this.sendUpdate(live, previous.template, old, old.properties, properties);
         if (response.Status === 'FAILED') {
           this.emit(live, next.stackName, old.type, 'UPDATE_FAILED', old.physicalId, response.Reason, logicalId);
           rollbackFailures.push({ logicalId, reason: response.Reason ?? 'failed' });
+        } else {
+          this.emit(live, next.stackName, old.type, 'UPDATE_COMPLETE', old.physicalId, undefined, logicalId);
         }
       }
       // UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what this update created, in reverse order.
