@@ -469,15 +469,17 @@ export class LifecycleDriver {
         if (now.physicalId !== old.physicalId) newResources.push(now);
         live.resources.set(logicalId, old);
         if (!isCustom(old.type)) continue;
-        // As in the update, the resource is UPDATE_IN_PROGRESS while its rollback Update runs
-        // (a continuation's request guard reads it with DescribeStackResource).
-        this.emit(live, next.stackName, old.type, 'UPDATE_IN_PROGRESS', old.physicalId, undefined, logicalId);
-        const response = await this.sendUpdate(live, previous.template, old, old.properties, properties);
+        // The rollback's Update has its events (UPDATE_IN_PROGRESS, then UPDATE_COMPLETE), from the
+        // previous template: DescribeStackResource then shows its Metadata (what a scheduled
+        // reconciliation reads) and an in-progress status while the handler works.
+        const rolling = { ...live, stack: previous };
+        this.emit(rolling, next.stackName, old.type, 'UPDATE_IN_PROGRESS', old.physicalId, undefined, logicalId);
+        const response = await this.sendUpdate(rolling, previous.template, old, old.properties, properties);
         if (response.Status === 'FAILED') {
           this.emit(live, next.stackName, old.type, 'UPDATE_FAILED', old.physicalId, response.Reason, logicalId);
           rollbackFailures.push({ logicalId, reason: response.Reason ?? 'failed' });
         } else {
-          this.emit(live, next.stackName, old.type, 'UPDATE_COMPLETE', old.physicalId, undefined, logicalId);
+          this.emit(rolling, next.stackName, old.type, 'UPDATE_COMPLETE', old.physicalId, undefined, logicalId);
         }
       }
       // UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what this update created, in reverse order.

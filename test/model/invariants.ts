@@ -265,7 +265,10 @@ export class Checker {
           if (!claimed.has(server.sourceServerID!)) claimed.set(server.sourceServerID!, e.retain);
           const staging = run.stagingServers.get(keyOf(server));
           const blocked = server.recoveryInstanceId || this.leftBehind.has(server.sourceServerID!);
-          if (e.prune && staging && mustPrune(e.selector, staging) && !blocked) {
+          // Servers in EXTENSION_ERROR are never pruned, only reported (documented: README,
+          // StagingAccountExtensionProps.pruneNotMatching): their staging side is unreadable.
+          const errored = server.stagingArea?.status === 'EXTENSION_ERROR';
+          if (e.prune && staging && mustPrune(e.selector, staging) && !blocked && !errored) {
             fail('I1', `stack ${stack}'s ${e.id} prunes, yet owns ${describe(server)}, which its selector ${JSON.stringify(e.selector)} does not match`);
           }
           if (!sameJson(sortKeys(userTags(server)), sortKeys(e.tags))) {

@@ -273,7 +273,7 @@ describe('model-based regressions', () => {
     ]);
   });
 
-  // Found with MODEL_SEED=7 (fixed on i9-faults, in the driver): a rollback's Update that extends
+  // Found with MODEL_SEED=7 (the same driver fix as the next test): a rollback's Update that extends
   // servers asks its request guard, which reads the resource's status; the driver left the resource
   // UPDATE_COMPLETE during its rollback Update (CloudFormation shows UPDATE_IN_PROGRESS, as in the
   // update), so the guard stopped the request and nobody answered: UPDATE_ROLLBACK_FAILED.
@@ -283,6 +283,34 @@ describe('model-based regressions', () => {
     await expectNoViolation('apiReference', [
       { kind: 'deploy', stack: 'A', spec: spec(1, [], [ext({ kind: 'tag', role: 'db' }, false)]), fault: { kind: 'none' } },
       { kind: 'deploy', stack: 'A', spec: spec(2, [], [ext({ kind: 'hostname', pattern: 'web-*' }, true)]), fault: { kind: 'otherResourceFails' } },
+    ]);
+  });
+
+  // Driver defect (found by `fuzz --seed 90210`, history 201; shrunk by hand): the lifecycle
+  // driver sent a rollback's Update without its events, so DescribeStackResource kept the failed
+  // template's Metadata and the next scheduled reconciliation applied the rolled-back tags again.
+  // CloudFormation's rollback updates the resource back (events included) and the stack's
+  // template is the previous one afterwards.
+  it('a scheduled reconciliation after a rolled-back tag change applies the old tags', async () => {
+    const ext = (tags: Record<string, string>) => ({ id: 'ExtA', staging: 'S1' as const, selector: { kind: 'hostname' as const, pattern: 'web-*' }, tags, prune: true, retain: false });
+    await expectNoViolation('userGuide', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [], [ext({})]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(2, [], [ext({ Team: 'a', Tier: 'a' })]), fault: { kind: 'otherResourceFails' } },
+      { kind: 'reconcile', stack: 'B', fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Model defect (found by `fuzz --seed 90210`, history 614; shrunk by hand): the model expected
+  // pruning to remove a server in EXTENSION_ERROR (its staging server was removed); the library
+  // documents that such servers are never pruned, only reported.
+  it('an extension with prune keeps a server in EXTENSION_ERROR', async () => {
+    const ext = (selector: { kind: 'all' } | { kind: 'hostname'; pattern: string }, prune: boolean) =>
+      ({ id: 'ExtA', staging: 'S1' as const, selector, tags: {}, prune, retain: false });
+    await expectNoViolation('userGuide', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [], [ext({ kind: 'all' }, false)]), fault: { kind: 'none' } },
+      { kind: 'stagingServerRemoved', server: 'S1:3' },
+      { kind: 'handMade', server: 'S1:3' },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [], [ext({ kind: 'hostname', pattern: 'web-*' }, true)]), fault: { kind: 'none' } },
     ]);
   });
 

@@ -128,7 +128,7 @@ class Drs {
 
   /** Removes an owned server, or hands it back to the resource it was taken from (a rollback). */
   async removeOrHandBack(server: SourceServer, owner: Owner, stack: StackView): Promise<void> {
-    const decision = await deleteDecision(claimOf(server, owner), stack, this.log, server.sourceServerID);
+    const decision = await deleteDecision(claimOf(server, owner), stack, this.log, server);
     if (decision === 'remove') return this.remove(server);
     await this.retag(server, Handover.handBack(decision.handBackTo), 'handed the server back to the resource it was taken from');
   }

@@ -229,11 +229,21 @@ export function holds(resource: StackResource, server: SourceServer): boolean {
   return false;
 }
 
-/** What a Delete does with a server the resource owns: give it back (rollback) or remove it. */
-export async function deleteDecision(claim: Claim, stack: StackView, log: Logger, sourceServerId?: string): Promise<'remove' | { handBackTo: string }> {
+/**
+ * What a Delete (or a prune) does with a server the resource owns: give it back (rollback) or
+ * remove it. It goes back to the previous owner only if the stack still has it and it holds the
+ * server (a resource that reuses the logical id for another server would not know it).
+ */
+export async function deleteDecision(claim: Claim, stack: StackView, log: Logger, server: SourceServer): Promise<'remove' | { handBackTo: string }> {
   if (claim.kind !== 'mine' || !claim.previous) return 'remove';
+  const sourceServerId = server.sourceServerID;
   const present = await stack.has(claim.previous);
   if (present === false) return 'remove';
+  const previous = present ? await stack.get(claim.previous) : undefined;
+  if (previous && !holds(previous, server)) {
+    log('the previous owner does not hold the server (its physical id is another): removing it', { sourceServerId, previous: claim.previous, physicalId: previous.physicalId });
+    return 'remove';
+  }
   // Present, or unknown: handing back deletes nothing, deleting cannot be undone.
   if (present === undefined) log('cannot tell whether the previous owner still exists; handing the server back', { sourceServerId, to: claim.previous });
   return { handBackTo: claim.previous };

@@ -106,7 +106,7 @@ async function retagTask(session: Session, task: Extract<Task, { kind: 'retag' }
 /** Removes an owned server, or hands it back (a rollback). Returns true when it was removed. */
 async function removeOrHandBack(session: Session, server: SourceServer, owner: Owner, stack: StackView | undefined): Promise<boolean> {
   const view = stack ?? new StackView(undefined, owner.stackId, session.log);
-  const decision = await deleteDecision(claimOf(server, owner), view, session.log, server.sourceServerID);
+  const decision = await deleteDecision(claimOf(server, owner), view, session.log, server);
   if (decision === 'remove') {
     await removeServer(session, server);
     return true;

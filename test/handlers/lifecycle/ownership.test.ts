@@ -394,6 +394,17 @@ describe('takeovers the model-based tests found wrong (fuzz --seed 90210)', () =
     expect(world.byId(kept)!.tags).toEqual({ app: 'web', ...owner('Web1') });
   });
 
+  test('a Delete does not hand a server back to a previous owner that does not hold it: it removes it', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web9', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web9', essProps(web)));
+    // Taken over from a Web1 that was kept by RETAIN; Web1 now names a resource holding another server.
+    Object.assign(world.from(web)!.tags!, owner('Web9', 'Web1'));
+    world.declare('Web1', ESS, 's-99999999999999999');
+    await ok(send(ESS, 'Delete', 'Web9', essProps(web), { PhysicalResourceId: id }));
+    expect(world.from(web)).toBeUndefined();
+  });
+
   test('a server kept by RETAIN and declared again gets exactly the tags declared now', async () => {
     const web = world.addStaging(A, 'web-1');
     world.declare('Web1', ESS);
