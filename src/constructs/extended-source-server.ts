@@ -11,6 +11,7 @@ import {
 import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
 import { acknowledgeFinding, acknowledgeInlinePolicy } from './nag';
+import { recordPerServerDeclaration } from './per-server-declarations';
 import {
   checkAccountId,
   checkRemovalPolicy,
@@ -85,8 +86,9 @@ export interface ExtendedSourceServerProps {
   /**
    * Tags for the extended source server.
    *
-   * At most 48 (DRS allows 50 per server; the library adds two tags recording the owning stack
-   * and resource). Keys must not start with `aws:`.
+   * At most 47 (DRS allows 50 per server; the library adds two tags recording the owning stack
+   * and resource, and a third while a rename or move within the stack hands the server over).
+   * Keys must not start with `aws:`.
    *
    * @default - no tags besides the owner tags
    */
@@ -255,6 +257,7 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     provider.serve(this.resource);
+    recordPerServerDeclaration(this, this.resource, props.stagingSourceServerArn, props.tags);
 
     this.sourceServerId = this.resource.getAttString(Attr.SOURCE_SERVER_ID);
     this.sourceServerArn = this.resource.getAttString(Attr.SOURCE_SERVER_ARN);

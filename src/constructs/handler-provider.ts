@@ -202,12 +202,12 @@ const DRS_INSTANCE_PROFILES = [
 
 /**
  * Reads of the handler's own stack (a resource's status and resolved Metadata, the stack's
- * resources): on this stack's ARN only, which both actions support as a resource.
+ * resources, the stack's status): on this stack's ARN only, which every action supports as a resource.
  */
 function readOwnStack(): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'ReadOwnStack',
-    actions: ['cloudformation:DescribeStackResource', 'cloudformation:ListStackResources'],
+    actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
     resources: [Aws.STACK_ID],
   });
 }

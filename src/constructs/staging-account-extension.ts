@@ -14,6 +14,7 @@ import {
 } from '../contract';
 import { grantOnSourceServers } from './drs-actions';
 import { DrsHandlerProvider } from './handler-provider';
+import { perServerDeclarationsFor, recordExtension } from './per-server-declarations';
 import { ServerSelector } from './server-selector';
 import { checkAccountId, checkRemovalPolicy, checkSingleClaimant, checkUserTags, throwIfProblems } from './validation';
 
@@ -38,8 +39,8 @@ export interface StagingAccountExtensionProps {
   /**
    * Tags for every extended server. Changing them re-tags the servers this resource owns.
    *
-   * At most 48 (DRS allows 50 per server; the library adds two owner tags). Keys must not start
-   * with `aws:`.
+   * At most 47 (DRS allows 50 per server; the library adds two owner tags, and a third while a
+   * rename or move within the stack hands a server over). Keys must not start with `aws:`.
    *
    * @default - no tags besides the owner tags
    */
@@ -246,6 +247,9 @@ export class StagingAccountExtension extends Resource {
       ...(props.pruneNotMatching ? { PruneNotMatching: 'true' } : {}),
       ...(props.failOnExtensionError ? { FailOnExtensionError: 'true' } : {}),
       ...(props.reconcileToken !== undefined ? { ReconcileToken: props.reconcileToken } : {}),
+      // The stack's ExtendedSourceServers of this staging account (resolved at synthesis; left
+      // out when there are none): the per-server declaration wins (docs/ownership.md).
+      PerServerDeclarations: perServerDeclarationsFor(this, props.stagingAccountId),
     };
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.STAGING_ACCOUNT_EXTENSION,
@@ -256,6 +260,7 @@ export class StagingAccountExtension extends Resource {
     provider.serve(this.resource);
     // Long requests continue in a new invocation of the function: allowed before the first one.
     this.resource.node.addDependency(provider.grantSelfInvoke());
+    recordExtension(this, this.resource, props.stagingAccountId);
 
     // A token that resolves at synth, so overrideLogicalId() later is honoured.
     const cfnResource = this.resource.node.defaultChild as CfnResource;

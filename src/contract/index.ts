@@ -130,9 +130,12 @@ export function validateAccountId(field: string, account: string): string[] {
 export function validateUserTags(field: string, tags: Record<string, string>): string[] {
   const problems: string[] = [];
   const keys = Object.keys(tags);
-  const max = Limits.MAX_TAGS_PER_RESOURCE - OWNER_TAG_KEYS.length;
+  // The owner tags, plus the previous-logical-id tag a handover within the stack (a rename, a
+  // move, a switch between per-server and whole-account) adds while it is unconfirmed.
+  const max = Limits.MAX_TAGS_PER_RESOURCE - RESERVED_TAG_KEYS.length;
   if (keys.length > max) {
-    problems.push(`${field} has ${keys.length} tags; at most ${max} are allowed (DRS allows ${Limits.MAX_TAGS_PER_RESOURCE} per server and the library adds ${OWNER_TAG_KEYS.length} owner tags)`);
+    problems.push(`${field} has ${keys.length} tags; at most ${max} are allowed (DRS allows ${Limits.MAX_TAGS_PER_RESOURCE} per server; the library ` +
+      `adds ${OWNER_TAG_KEYS.length} owner tags, and a third while a rename or move hands the server over); remove ${keys.length - max}`);
   }
   for (const key of keys) {
     const value = tags[key];

@@ -49,6 +49,21 @@ export interface StagingAccountExtensionResourceProperties {
   readonly FailOnExtensionError?: string;
   /** Any value; changing it makes CloudFormation send an Update, i.e. a reconciliation. */
   readonly ReconcileToken?: string;
+  /**
+   * The staging servers of this staging account that `ExtendedSourceServer`s of the same stack
+   * declare, with their tags (sorted by ARN; absent when none). The per-server declaration wins:
+   * the extension hands such a server to the per-server resource that holds it, and takes back a
+   * server it had lent once no per-server resource of the template declares it (docs/ownership.md).
+   * Declaring or removing such a server therefore changes these properties, so CloudFormation sends
+   * the extension an Update in the update and another in its rollback.
+   */
+  readonly PerServerDeclarations?: PerServerDeclarationProperty[];
+}
+
+/** One entry of `PerServerDeclarations`. */
+export interface PerServerDeclarationProperty {
+  readonly StagingSourceServerArn: string;
+  readonly Tags?: Record<string, string>;
 }
 
 /** Counts returned in the custom resource's `Data`. Never per-server lists (4 KB response limit). */

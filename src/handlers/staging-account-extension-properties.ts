@@ -14,10 +14,30 @@ export interface StagingAccountExtensionInput {
   readonly tags: Record<string, string>;
   readonly pruneNotMatching: boolean;
   readonly failOnExtensionError: boolean;
+  /** Staging server ARN → the user tags of the stack's ExtendedSourceServer that declares it. */
+  readonly perServer: ReadonlyMap<string, Record<string, string>>;
+}
+
+function perServerDeclarations(value: unknown, problems: string[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  if (value === undefined) return out;
+  if (!Array.isArray(value)) {
+    problems.push('PerServerDeclarations must be a list');
+    return out;
+  }
+  value.forEach((entry, i) => {
+    const arn = isRecord(entry) ? entry.StagingSourceServerArn : undefined;
+    if (typeof arn !== 'string') {
+      problems.push(`PerServerDeclarations[${i}].StagingSourceServerArn must be a string`);
+      return;
+    }
+    out.set(arn, userTags(entry as Record<string, unknown>, problems));
+  });
+  return out;
 }
 
 type Known = keyof StagingAccountExtensionResourceProperties;
-const KNOWN: readonly Known[] = ['StagingAccountId', 'Selector', 'Tags', 'PruneNotMatching', 'FailOnExtensionError', 'ReconcileToken'];
+const KNOWN: readonly Known[] = ['StagingAccountId', 'Selector', 'Tags', 'PruneNotMatching', 'FailOnExtensionError', 'ReconcileToken', 'PerServerDeclarations'];
 
 /** CloudFormation passes booleans as strings; the schedule's payload may keep them as booleans. */
 function flag(name: string, value: unknown, problems: string[]): boolean {
@@ -37,6 +57,7 @@ export function parseStagingAccountExtensionProperties(raw: unknown): StagingAcc
   const tags = userTags(raw, problems);
   const pruneNotMatching = flag('PruneNotMatching', raw.PruneNotMatching, problems);
   const failOnExtensionError = flag('FailOnExtensionError', raw.FailOnExtensionError, problems);
+  const perServer = perServerDeclarations(raw.PerServerDeclarations, problems);
   if (raw.ReconcileToken !== undefined && typeof raw.ReconcileToken !== 'string') {
     problems.push(`ReconcileToken must be a string, got ${JSON.stringify(raw.ReconcileToken)}`);
   }
@@ -48,5 +69,6 @@ export function parseStagingAccountExtensionProperties(raw: unknown): StagingAcc
     tags,
     pruneNotMatching,
     failOnExtensionError,
+    perServer,
   };
 }

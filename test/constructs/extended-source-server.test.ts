@@ -133,7 +133,7 @@ describe('ExtendedSourceServer', () => {
 
   describe('validation', () => {
     const tooMany: Record<string, string> = {};
-    for (let i = 0; i < 49; i++) tooMany[`k${i}`] = 'v';
+    for (let i = 0; i < 48; i++) tooMany[`k${i}`] = 'v';
     const prefix = 'ExtendedSourceServer Target/Server1: ';
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['a malformed ARN', { stagingSourceServerArn: 'arn:aws:drs:us-east-1:111111111111:source-server/i-123' },
@@ -151,7 +151,7 @@ describe('ExtendedSourceServer', () => {
         `${prefix}stagingSourceServerArn is in Region 'eu-west-1' but this stack deploys to 'us-east-1'`],
       ['an ARN of the stack\'s own account', { stagingSourceServerArn: 'arn:aws:drs:us-east-1:222222222222:source-server/s-1234567890abcdef0' },
         `${prefix}stagingSourceServerArn belongs to this stack's own account 222222222222`],
-      ['49 tags', { tags: tooMany }, `${prefix}tags has 49 tags; at most 48 are allowed`],
+      ['48 tags', { tags: tooMany }, `${prefix}tags has 48 tags; at most 47 are allowed`],
       ['a 257-character key', { tags: { ['k'.repeat(257)]: 'v' } }, 'must be 1-256 characters long'],
       ['an empty key', { tags: { '': 'v' } }, "tags key '' must be 1-256 characters long"],
       ['a 257-character value', { tags: { k: 'v'.repeat(257) } }, "tags value for 'k' must be a string of at most 256 characters"],
@@ -167,12 +167,12 @@ describe('ExtendedSourceServer', () => {
         .toThrow(message);
     });
 
-    test('accepts 48 tags of maximal length', () => {
+    test('accepts 47 tags of maximal length', () => {
       const tags: Record<string, string> = {};
-      for (let i = 0; i < 48; i++) tags[`${i}`.padStart(256, 'k')] = 'v'.repeat(256);
+      for (let i = 0; i < 47; i++) tags[`${i}`.padStart(256, 'k')] = 'v'.repeat(256);
       const stack = targetStack();
       new ExtendedSourceServer(stack, 'Server1', { stagingSourceServerArn: STAGING_ARN, tags });
-      expect(Object.keys(onlyResource(stack, CR_TYPE).resource.Properties.Tags)).toHaveLength(48);
+      expect(Object.keys(onlyResource(stack, CR_TYPE).resource.Properties.Tags)).toHaveLength(47);
     });
 
     test('counts tags whose key or value is a token but does not check their text', () => {
@@ -184,7 +184,7 @@ describe('ExtendedSourceServer', () => {
       delete tags.k0;
       tags[Lazy.string({ produce: () => 'late' })] = 'v';
       expect(() => new ExtendedSourceServer(stack, 'Server1', { stagingSourceServerArn: STAGING_ARN, tags }))
-        .toThrow('tags has 49 tags; at most 48 are allowed');
+        .toThrow('tags has 48 tags; at most 47 are allowed');
     });
 
     test('does not create the handler when props are invalid', () => {

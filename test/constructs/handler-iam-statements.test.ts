@@ -66,7 +66,8 @@ describe('ReadOwnStack', () => {
     expect(allowed('cloudformation:DescribeStackResource', OTHER_STACK_ID)).toBe(false);
     // Same name, another stack id (a re-created stack).
     expect(allowed('cloudformation:DescribeStackResource', STACK_ID.replace(/[0-9a-f-]{36}$/, '99999999-2222-3333-4444-555555555555'))).toBe(false);
-    expect(allowed('cloudformation:DescribeStacks', STACK_ID)).toBe(false);
+    expect(allowed('cloudformation:DescribeStacks', STACK_ID)).toBe(true);
+    expect(allowed('cloudformation:DescribeStacks', OTHER_STACK_ID)).toBe(false);
     expect(allowed('cloudformation:UpdateStack', STACK_ID)).toBe(false);
   });
 });

@@ -107,7 +107,7 @@ describe('DrsHandlerProvider', () => {
       {
         Sid: 'ReadOwnStack',
         Effect: 'Allow',
-        Action: ['cloudformation:DescribeStackResource', 'cloudformation:ListStackResources'],
+        Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
         Resource: STACK_ID,
       },
       {

@@ -82,7 +82,7 @@ describe('StagingAccountExtension', () => {
     const parsed = Object.values(resourcesOf(stack, CR_TYPE)).map((r) => parseStagingAccountExtensionProperties(
       { ...r.Properties, ServiceToken: 'arn:aws:lambda:us-east-1:222222222222:function:f' }));
     expect(parsed).toEqual([
-      { stagingAccountId: STAGING, tags: {}, pruneNotMatching: false, failOnExtensionError: false },
+      { stagingAccountId: STAGING, tags: {}, pruneNotMatching: false, failOnExtensionError: false, perServer: new Map() },
       {
         stagingAccountId: '333333333333',
         selector: {
@@ -95,6 +95,7 @@ describe('StagingAccountExtension', () => {
         tags: { Team: 'sre' },
         pruneNotMatching: false,
         failOnExtensionError: false,
+        perServer: new Map(),
       },
     ]);
   });
@@ -182,6 +183,36 @@ describe('StagingAccountExtension', () => {
   });
 });
 
+describe('per-server declarations of the same stack', () => {
+  test('lists the stack\'s ExtendedSourceServers of its staging account with their tags, sorted; left out when there are none', () => {
+    const stack = targetStack();
+    const arn = (account: string, n: number) => `arn:aws:drs:${REGION}:${account}:source-server/s-${String(n).repeat(17)}`;
+    const extension = new StagingAccountExtension(stack, 'Staging1', { stagingAccountId: STAGING });
+    // Declared after the extension: resolved at synthesis.
+    new ExtendedSourceServer(stack, 'Web2', { stagingSourceServerArn: arn(STAGING, 2), tags: { team: 'b' } });
+    new ExtendedSourceServer(stack, 'Web1', { stagingSourceServerArn: arn(STAGING, 1) });
+    new ExtendedSourceServer(stack, 'Other', { stagingSourceServerArn: arn('333333333333', 3) });
+    new StagingAccountExtension(stack, 'Staging3', { stagingAccountId: '444444444444' });
+    const found = resourcesOf(stack, CR_TYPE);
+    const logicalId = stack.getLogicalId(extension.node.findChild('Resource').node.defaultChild as CfnResource);
+    expect(found[logicalId].Properties.PerServerDeclarations).toEqual([
+      { StagingSourceServerArn: arn(STAGING, 1) },
+      { StagingSourceServerArn: arn(STAGING, 2), Tags: { team: 'b' } },
+    ]);
+    const other = Object.entries<any>(found).find(([id]) => id !== logicalId)![1];
+    expect(other.Properties).not.toHaveProperty('PerServerDeclarations');
+    // The handler reads what the construct writes.
+    expect(parseStagingAccountExtensionProperties(found[logicalId].Properties).perServer.get(arn(STAGING, 2))).toEqual({ team: 'b' });
+    // Each per-server resource depends on the extension of its staging account (declared before or after it), and only on that one.
+    const servers = resourcesOf(stack, 'Custom::DrsExtendedSourceServer');
+    const dependsOn = (id: string) => servers[Object.keys(servers).find((k) => k.startsWith(id))!].DependsOn ?? [];
+    expect(dependsOn('Web1')).toContain(logicalId);
+    expect(dependsOn('Web2')).toContain(logicalId);
+    expect(dependsOn('Other')).not.toContain(logicalId);
+    expect([...dependsOn('Web1'), ...dependsOn('Other')].some((d: string) => d.startsWith('Staging3'))).toBe(false);
+  });
+});
+
 describe('reconcile schedule', () => {
   test('a rule invokes the stack\'s handler naming the resource; the properties are in its resolved Metadata', () => {
     const stack = targetStack();
@@ -213,7 +244,7 @@ describe('reconcile schedule', () => {
 
   test('many tags and a large selector: the rule\'s Input stays far below EventBridge\'s 8,192 characters', () => {
     const stack = targetStack();
-    const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`tag-key-${i}-${'k'.repeat(100)}`, 'v'.repeat(256)]));
+    const tags = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`tag-key-${i}-${'k'.repeat(100)}`, 'v'.repeat(256)]));
     new StagingAccountExtension(stack, 'Staging1', {
       stagingAccountId: STAGING,
       selector: ServerSelector.hostnameMatches(...Array.from({ length: 50 }, (_, i) => `host-${i}-${'x'.repeat(40)}-*`)),

@@ -104,7 +104,8 @@ describe('handleEvent', () => {
     drs.on(DescribeSourceServersCommand, { filters: { stagingAccountIDs: [STAGING] } }).resolves({ items: [] });
     drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer({ status: 'EXTENSION_ERROR' }) });
     drs.on(DescribeSourceServersCommand, { filters: { sourceServerIDs: [SERVER_ID] } }).resolves({ items: [extendedServer({ status: 'EXTENSION_ERROR' })] });
-    drs.on(DeleteSourceServerCommand).rejectsOnce(errors.named('AccessDeniedException')).resolves({});
+    // Not AccessDenied: a Create retries that while its role may be propagating, and then the cleanup succeeds.
+    drs.on(DeleteSourceServerCommand).rejectsOnce(errors.validation('the server is busy')).resolves({});
 
     const created = await handleEvent(event(), context(), deps());
     expect(created).toMatchObject({ status: 'FAILED', physicalResourceId: SERVER_ID });
@@ -151,6 +152,22 @@ describe('handleEvent', () => {
     const result = await handleEvent(update, context(), deps());
     expect(result.status).toBe('FAILED');
     expect(result.reason).toContain('does not trust target account');
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  // Issue 9 (a): the first deploy of a stack creates the handler role and its policy moments before
+  // the Create's first request, which is a look-up, not CreateExtendedSourceServer.
+  test('in a Create every DRS call retries AccessDenied while the role propagates (the first look-up too); in an Update none does', async () => {
+    drs.on(DescribeSourceServersCommand).rejectsOnce(errors.named('AccessDeniedException')).resolves({ items: [] });
+    drs.on(CreateExtendedSourceServerCommand).resolves({ sourceServer: extendedServer() });
+    expect(await handleEvent(event(), context(), deps())).toMatchObject({ status: 'SUCCESS', physicalResourceId: SERVER_ID });
+    expect(clock.sleeps).toEqual([1000]);
+
+    drs.reset();
+    clock = new FakeClock();
+    drs.on(DescribeSourceServersCommand).rejectsOnce(errors.named('AccessDeniedException')).resolves({ items: [extendedServer()] });
+    const update = event({ RequestType: 'Update', PhysicalResourceId: SERVER_ID, OldResourceProperties: { StagingSourceServerArn: STAGING_ARN } });
+    expect(await handleEvent(update, context(), deps())).toMatchObject({ status: 'FAILED' });
     expect(clock.sleeps).toEqual([]);
   });
 

@@ -40,8 +40,8 @@ describe('parseExtendedSourceServerProperties', () => {
     expect(problem({ StagingSourceServerArn: STAGING_ARN, Tags: { [OwnerTags.STACK_ID]: 'x' } }))
       .toContain(`Tags key '${OwnerTags.STACK_ID}' is set by cdk-drs-multi-account to record ownership`);
     expect(problem({ StagingSourceServerArn: STAGING_ARN, Tags: { k: 'v'.repeat(257) } })).toContain("Tags value for 'k' must be a string of at most 256 characters");
-    const many = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, 'v']));
-    expect(problem({ StagingSourceServerArn: STAGING_ARN, Tags: many })).toContain('Tags has 49 tags; at most 48 are allowed');
+    const many = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
+    expect(problem({ StagingSourceServerArn: STAGING_ARN, Tags: many })).toContain('Tags has 48 tags; at most 47 are allowed');
   });
 
   test('unknown properties are rejected (constructs and handler drifted apart)', () => {

@@ -221,9 +221,34 @@ export class LifecycleDriver {
    * templates after the refactor; a moved resource must be declared there exactly as before.
    * Guess: the moved resource's properties are resolved again in its new stack (its
    * ServiceToken names the new stack's function), so the next update sends no Update for it.
+   *
+   * Custom resources cannot be refactored: the same page, "Resource limitations", says "Stack
+   * refactoring only supports resource types with a `provisioningType` of `FULLY_MUTABLE`",
+   * "CloudFormation will validate resource eligibility during refactor creation and report any
+   * unsupported resources in the output of the describe-stack-refactor command", and lists
+   * `AWS::CloudFormation::CustomResource` among "The following resources aren't supported for
+   * stack refactoring". A `Custom::<Name>` type is that resource type under a name of the
+   * template's choosing ("For custom resources, you can specify AWS::CloudFormation::CustomResource
+   * (the default) as the resource type, or you can specify your own resource type name",
+   * CustomResourceProps.resourceType, https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.CustomResourceProps.html),
+   * and is no registry type with a provisioning type. So a refactor that moves one fails at its
+   * creation (`CREATE_FAILED`, the reason naming the resources) and nothing moves.
    */
-  refactor(moves: RefactorMove[], templates: AssemblyStack[]): void {
+  refactor(moves: RefactorMove[], templates: AssemblyStack[]): RefactorResult {
     const byName = new Map(templates.map((t) => [t.stackName, t]));
+    const unsupported = moves.filter((m) => {
+      const type = this.deployed.get(m.fromStack)?.resources.get(m.fromLogicalId)?.type ?? '';
+      return type === 'AWS::CloudFormation::CustomResource' || type.startsWith('Custom::');
+    });
+    if (unsupported.length > 0) {
+      const reason = `resource types not supported by stack refactoring: ${unsupported
+        .map((m) => `${m.fromStack}/${m.fromLogicalId} (${this.deployed.get(m.fromStack)!.resources.get(m.fromLogicalId)!.type})`).join(', ')}`;
+      for (const name of new Set(moves.flatMap((m) => [m.fromStack, m.toStack]))) {
+        const d = this.deployed.get(name);
+        if (d) this.emit(d, name, 'AWS::CloudFormation::Stack', 'REFACTOR_CREATE_FAILED', d.stackId, reason);
+      }
+      return { status: 'CREATE_FAILED', statusReason: reason };
+    }
     for (const m of moves) {
       const from = this.deployed.get(m.fromStack);
       const to = this.deployed.get(m.toStack);
@@ -250,6 +275,7 @@ export class LifecycleDriver {
       this.emit(refactored, t.stackName, 'AWS::CloudFormation::Stack', 'REFACTOR_COMPLETE', d.stackId);
     }
     this.refreshTrust();
+    return { status: 'EXECUTE_COMPLETE' };
   }
 
   /** Physical ids and attributes of a deployed stack's resources. */
@@ -443,10 +469,17 @@ export class LifecycleDriver {
         if (now.physicalId !== old.physicalId) newResources.push(now);
         live.resources.set(logicalId, old);
         if (!isCustom(old.type)) continue;
-        const response = await this.sendUpdate(live, previous.template, old, old.properties, properties);
+        // The rollback's Update has its events (UPDATE_IN_PROGRESS, then UPDATE_COMPLETE), from the
+        // previous template: DescribeStackResource then shows its Metadata (what a scheduled
+        // reconciliation reads) and an in-progress status while the handler works.
+        const rolling = { ...live, stack: previous };
+        this.emit(rolling, next.stackName, old.type, 'UPDATE_IN_PROGRESS', old.physicalId, undefined, logicalId);
+        const response = await this.sendUpdate(rolling, previous.template, old, old.properties, properties);
         if (response.Status === 'FAILED') {
           this.emit(live, next.stackName, old.type, 'UPDATE_FAILED', old.physicalId, response.Reason, logicalId);
           rollbackFailures.push({ logicalId, reason: response.Reason ?? 'failed' });
+        } else {
+          this.emit(rolling, next.stackName, old.type, 'UPDATE_COMPLETE', old.physicalId, undefined, logicalId);
         }
       }
       // UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what this update created, in reverse order.
@@ -967,6 +1000,15 @@ export class LifecycleDriver {
       res.writeHead(200).end();
     });
   }
+}
+
+/**
+ * How a stack refactoring ended: refused when it was created (`CREATE_FAILED`, nothing moved), or
+ * executed (DescribeStackRefactor's Status and ExecutionStatus values).
+ */
+export interface RefactorResult {
+  readonly status: 'CREATE_FAILED' | 'EXECUTE_COMPLETE';
+  readonly statusReason?: string;
 }
 
 /** One resource moved by a stack refactoring. */

@@ -15,56 +15,7 @@ export interface KnownDefect {
   matches(violation: Violation, step: ConcreteStep, history: readonly ConcreteStep[]): boolean;
 }
 
-const after = (history: readonly ConcreteStep[], index: number, kind: ConcreteStep['kind']) => history.slice(0, index + 1).some((s) => s.kind === kind);
-
-export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  {
-    name: 'a server moved by stack refactoring keeps the old stack\'s owner tags: its new stack cannot update or delete it',
-    regression: 'a server moved by stack refactoring is managed by its new stack',
-    expectedFix: 'issue9-handler (defect 4)',
-    matches: (v, _s, h) => after(h, v.step, 'refactor')
-      && (/owner tags/.test(v.message) || /still has server|remains/.test(v.message) || /moved there by stack refactoring/.test(v.message)),
-  },
-  {
-    name: 'AccessDenied while the role policy propagates is not retried (fails the operation, its rollback, or a cleanup delete)',
-    regression: 'a create survives IAM propagation',
-    expectedFix: 'issue9-robust (IAM-propagation retry)',
-    matches: (_v, s) => 'fault' in s && s.fault?.kind === 'iamPropagation',
-  },
-  {
-    name: 'an extension updated while its staging trust is revoked fails, and so does the rollback: UPDATE_ROLLBACK_FAILED',
-    regression: 'an extension updated while the staging trust is revoked rolls back cleanly',
-    expectedFix: 'unassigned',
-    matches: (v) => /ROLLBACK_FAILED.*listing the servers of staging account \d+ was denied/.test(v.message),
-  },
-
-  {
-    name: 'a retried DeleteSourceServer after a lost response is denied (the server is gone, so its owner tags are too): DELETE_FAILED',
-    regression: 'an extension\'s destroy survives a lost DeleteSourceServer response',
-    expectedFix: 'unassigned (issue9-robust area: lost responses)',
-    matches: (v, s) => 'fault' in s && s.fault?.kind === 'responseLost' && s.fault.operation === 'DeleteSourceServer'
-      && /DeleteSourceServer on source server s-\w+ was denied/.test(v.message),
-  },
-  {
-    name: 'a takeover by a new RETAIN resource is not undone by the rollback: the server stays with the retained resource',
-    regression: 'a rolled-back takeover by a retained server gives the server back to the extension',
-    expectedFix: 'issue9-handler (defect 3, ownership across rollbacks)',
-    matches: (v, s) => s.kind === 'deploy' && /ROLLBACK_COMPLETE\) still has server .*previous-logical-id/.test(v.message),
-  },
-
-  {
-    name: 'a server handed back from a per-server resource to the stack\'s extension keeps the per-server resource\'s tags',
-    regression: 'a server handed back to the extension gets the extension\'s tags',
-    expectedFix: 'unassigned (issue9-handler area)',
-    matches: (v) => /'s Ext\w+ declares tags .* has others/.test(v.message),
-  },
-  {
-    name: 'an extension with prune keeps servers its new selector does not match',
-    regression: 'an extension with prune drops the servers its new selector no longer matches',
-    expectedFix: 'unassigned',
-    matches: (v) => /prunes, yet owns/.test(v.message),
-  },
-];
+export const KNOWN_DEFECTS: readonly KnownDefect[] = [];
 
 /** The known defect a violation is, if any. */
 export function knownDefect(violation: Violation, history: readonly ConcreteStep[]): KnownDefect | undefined {

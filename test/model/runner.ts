@@ -88,6 +88,8 @@ export class ModelRun {
   driver!: LifecycleDriver;
   private canary = 0;
   private iamDenials = 0;
+  /** The DRS actions the running deploy grants the handler role anew: the only ones IAM propagation can deny. */
+  private propagating = new Set<string>();
   private targetClient!: DrsClient;
 
   private constructor(readonly drs: LocalDrs, readonly fx: Fixtures, readonly reading: DeleteReading) {
@@ -117,7 +119,7 @@ export class ModelRun {
         });
       },
       setAuthorizer: (account, authorizer) => drs.setAuthorizer(account, authorizer && ((req) => {
-        if (this.iamDenials > 0) {
+        if (this.iamDenials > 0 && this.propagating.has(req.action)) {
           this.iamDenials--;
           return { allowed: false, reason: 'no identity-based policy allows the action (the role policy has not propagated yet; injected)' };
         }
@@ -309,8 +311,24 @@ export class ModelRun {
     return { ...cur, canary };
   }
 
-  private arm(stack: StackName, fault: Fault | undefined): void {
+  /**
+   * The IAM-propagation fault denies only what can be denied for that reason: actions the
+   * operation's template grants the handler role and the deployed template did not (every action
+   * on a stack's first deploy, `drs:ListExtensibleSourceServers` when the first extension is added).
+   * IAM is eventually consistent: "Any change that you make in IAM (or other AWS services) takes
+   * time to become visible from all possible endpoints", such changes "include creating or
+   * updating users, groups, roles, or policies" (IAM user guide, "Changes that I make are not
+   * always immediately visible",
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+   * A grant that earlier deploys made has long become visible, so a destroy, a reconcile, or a
+   * deploy that grants nothing new meets no such denial (the fault is then a no-op).
+   */
+  private arm(stack: StackName, fault: Fault | undefined, spec?: StackSpec): void {
     if (!fault) return;
+    if (fault.kind === 'iamPropagation') {
+      const before = this.specs[stack] ? grantedDrsActions(this.fx.factory.template(this.specs[stack]!)) : new Set<string>();
+      this.propagating = new Set(spec ? [...grantedDrsActions(this.fx.factory.template(spec))].filter((a) => !before.has(a)) : []);
+    }
     switch (fault.kind) {
       case 'otherResourceFails': this.driver.failResource(this.stackName(stack), 'Canary'); break;
       case 'handlerDies': this.driver.dieBeforeResponding(fault.count); break;
@@ -326,6 +344,7 @@ export class ModelRun {
     this.drs.faults.clear();
     this.driver.clearInjectedFaults();
     this.iamDenials = 0;
+    this.propagating = new Set();
   }
 
   /** Applies a concrete step; returns the stack operation's result when there was one. */
@@ -342,7 +361,7 @@ export class ModelRun {
         if (this.deleteFailed.has(step.stack)) return {};
         const stackIdBefore = this.driver.stackId(this.stackName(step.stack));
         const expectValid = this.checker.predictValid(step.stack, step.spec);
-        this.arm(step.stack, step.fault);
+        this.arm(step.stack, step.fault, step.spec);
         let result: OperationResult;
         try {
           result = await this.driver.deploy(this.fx.factory.stack(this.stackName(step.stack), step.spec));
@@ -383,10 +402,13 @@ export class ModelRun {
       case 'refactor': {
         const fromName = this.stackName(step.from);
         const physicalId = this.driver.resources(fromName)[step.fromId]?.physicalId;
-        this.driver.refactor([{ fromStack: fromName, fromLogicalId: step.fromId, toStack: this.stackName(step.to), toLogicalId: step.toId }], [
+        const move = { fromStack: fromName, fromLogicalId: step.fromId, toStack: this.stackName(step.to), toLogicalId: step.toId };
+        const refactor = this.driver.refactor([move], [
           this.fx.factory.stack(fromName, step.specs[step.from]),
           this.fx.factory.stack(this.stackName(step.to), step.specs[step.to]),
         ]);
+        // CloudFormation refuses to refactor custom resources (see LifecycleDriver.refactor): nothing moved.
+        if (refactor.status !== 'EXECUTE_COMPLETE') return {};
         this.specs[step.from] = step.specs[step.from];
         this.specs[step.to] = step.specs[step.to];
         if (physicalId) this.checker.transfer(physicalId, this.driver.stackId(this.stackName(step.to))!);
@@ -454,6 +476,19 @@ export interface StepOutcome {
   /** Out-of-band steps: target servers the step itself changed. */
   readonly outOfBand?: string[];
   readonly invocations: LifecycleDriver['invocations'];
+}
+
+/** The DRS actions the IAM policies of a template allow (the handler role's: the model's templates have no other). */
+function grantedDrsActions(template: { Resources: Record<string, any> }): Set<string> {
+  const actions = new Set<string>();
+  for (const r of Object.values(template.Resources)) {
+    if (r.Type !== 'AWS::IAM::Policy') continue;
+    for (const st of r.Properties?.PolicyDocument?.Statement ?? []) {
+      if (st.Effect !== 'Allow') continue;
+      for (const a of [st.Action ?? []].flat()) if (typeof a === 'string' && a.startsWith('drs:')) actions.add(a);
+    }
+  }
+  return actions;
 }
 
 function unusedId(spec: StackSpec, preferred: string | undefined): string | undefined {

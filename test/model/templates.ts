@@ -210,6 +210,11 @@ export class TemplateFactory {
       };
       r.UpdateReplacePolicy = policy(s.retain);
       r.DeletionPolicy = policy(s.retain);
+      // A server depends on the extensions of its staging account (per-server-declarations.ts).
+      const deps = [...(r.DependsOn ?? []).filter((d: string) => d !== BASE_EXTENSION.id),
+        ...spec.extensions.filter((e) => s.server.startsWith(`${e.staging}:`)).map((e) => e.id)].sort();
+      if (deps.length > 0) r.DependsOn = deps;
+      else delete r.DependsOn;
       resources[s.id] = r;
       customs.push(s.id);
     }
@@ -220,6 +225,7 @@ export class TemplateFactory {
         Selector: selectorOf(e.selector)._render(),
         ...(Object.keys(e.tags).length > 0 ? { Tags: { ...e.tags } } : {}),
         ...(e.prune ? { PruneNotMatching: 'true' } : {}),
+        ...perServerDeclarations(spec, e),
       };
       r.Properties = { ServiceToken: r.Properties.ServiceToken, ...properties };
       // The reconcile schedule reads the properties from the resource's Metadata.
@@ -245,6 +251,15 @@ export class TemplateFactory {
     const template = { ...clone(full), Resources: { ...clone(base?.infra ?? {}), ...resources } };
     return template;
   }
+}
+
+/** What the extension's construct lists of the stack's ExtendedSourceServers in its staging account. */
+function perServerDeclarations(spec: StackSpec, e: ExtensionSpec): { PerServerDeclarations?: unknown[] } {
+  const entries = spec.servers
+    .filter((s) => s.server.startsWith(`${e.staging}:`))
+    .map((s) => ({ StagingSourceServerArn: stagingServerArn(s.server), ...(Object.keys(s.tags).length > 0 ? { Tags: { ...s.tags } } : {}) }))
+    .sort((a, b) => (a.StagingSourceServerArn < b.StagingSourceServerArn ? -1 : a.StagingSourceServerArn > b.StagingSourceServerArn ? 1 : 0));
+  return entries.length > 0 ? { PerServerDeclarations: entries } : {};
 }
 
 /** The custom resources of a template, by logical id. */

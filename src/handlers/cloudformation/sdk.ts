@@ -5,6 +5,7 @@
 export {
   CloudFormationClient,
   DescribeStackResourceCommand,
+  DescribeStacksCommand,
   ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
 export type { CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';

@@ -1,9 +1,9 @@
 /**
  * Reads of the handler's own stack: whether a resource still exists, its status, physical id
- * and Metadata (which CloudFormation returns with intrinsic functions resolved), and the list of
- * the stack's resources. The handler role may call these on its own stack only.
+ * and Metadata (which CloudFormation returns with intrinsic functions resolved), the list of
+ * the stack's resources, and the stack's status. The handler role may call these on its own stack only.
  */
-import { CloudFormationClient, DescribeStackResourceCommand, ListStackResourcesCommand } from './sdk';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, ListStackResourcesCommand } from './sdk';
 import { collectPages } from '../drs/paginate';
 
 /** One resource of a stack as DescribeStackResource describes it. */
@@ -89,6 +89,20 @@ export async function listStackResources(client: CloudFormationClient, stackId: 
     }));
   } catch (err) {
     if (isDoesNotExist(err)) return [];
+    throw err;
+  }
+}
+
+/**
+ * The stack's status (DescribeStacks), e.g. UPDATE_IN_PROGRESS or UPDATE_ROLLBACK_IN_PROGRESS;
+ * undefined when the stack does not exist.
+ */
+export async function describeStackStatus(client: CloudFormationClient, stackId: string): Promise<string | undefined> {
+  try {
+    const out = await client.send(new DescribeStacksCommand({ StackName: stackId }));
+    return out.Stacks?.[0]?.StackStatus;
+  } catch (err) {
+    if (isDoesNotExist(err)) return undefined;
     throw err;
   }
 }

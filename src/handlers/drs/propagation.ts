@@ -1,9 +1,10 @@
 /**
  * IAM propagation: a role created a moment ago (the staging account's DRSStagingAccountRole_<target>,
  * deployed just before the target stack, or the handler's own policy) can be refused for a while
- * after it exists. During a Create only, AccessDenied is retried for a bounded window before the
- * actionable "not trusted / lacks permission" message is given; an Update or a scheduled run has
- * no new role to wait for, and gets the message at once.
+ * after it exists. During a Create only, AccessDenied is retried (on every DRS call, see
+ * lifecycle/options.ts) for a bounded window before the actionable "not trusted / lacks
+ * permission" message is given; an Update or a scheduled run has no new role to wait for, and
+ * gets the message at once.
  */
 import { errorName } from './errors';
 import { errorFields, Logger, silentLogger } from '../log';

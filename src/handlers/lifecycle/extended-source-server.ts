@@ -10,9 +10,9 @@ import {
 } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { ExtendedSourceServerInput } from '../properties';
-import { LifecycleOptions, ResourceOutcome, retrying, whilePropagating } from './options';
+import { LifecycleOptions, ResourceOutcome, retrying } from './options';
 import {
-  claimOf, deleteDecision, Handover, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
+  claimOf, deleteDecision, Handover, holds, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
 } from './ownership';
 import { removeSourceServer } from './removal';
 
@@ -128,7 +128,7 @@ class Drs {
 
   /** Removes an owned server, or hands it back to the resource it was taken from (a rollback). */
   async removeOrHandBack(server: SourceServer, owner: Owner, stack: StackView): Promise<void> {
-    const decision = await deleteDecision(claimOf(server, owner), stack, this.log, server.sourceServerID);
+    const decision = await deleteDecision(claimOf(server, owner), stack, this.log, server);
     if (decision === 'remove') return this.remove(server);
     await this.retag(server, Handover.handBack(decision.handBackTo), 'handed the server back to the resource it was taken from');
   }
@@ -143,6 +143,13 @@ function attributesOf(server: SourceServer, props: ExtendedSourceServerInput, op
     [ExtendedSourceServerAttributes.STAGING_ACCOUNT_ID]: server.stagingArea?.stagingAccountID ?? props.staging.account,
     [ExtendedSourceServerAttributes.STAGING_SOURCE_SERVER_ARN]: props.stagingSourceServerArn,
   };
+}
+
+/** Tags after a retag. */
+function withChange(tags: Record<string, string>, change: { set: Record<string, string>; remove: readonly string[] }): Record<string, string> {
+  const next: Record<string, string> = { ...tags, ...change.set };
+  for (const k of change.remove) delete next[k];
+  return next;
 }
 
 /** An existing extension that this resource may not claim: nothing was created or changed. */
@@ -167,15 +174,29 @@ async function adoptExisting(
   const sourceServerId = existing.sourceServerID;
   const claim = claimOf(existing, owner);
   const what = `staging source server ${props.stagingSourceServerArn} is already extended into account ${drs.options.account} as ${sourceServerId}`;
+  if (claim.kind === 'mine' && claim.previous) {
+    // An earlier attempt of this Create took the server over and died before answering (Lambda
+    // retries it): it is still the previous owner's server, handed over. Never waited for nor
+    // deleted here (its staging side may be unreadable by now); the rollback hands it back.
+    drs.log(`an earlier attempt took the server over from resource ${claim.previous}`, { sourceServerId });
+    const change = Handover.takeOver(owner, claim.previous, props.tags, existing.tags ?? {});
+    const due = {
+      set: Object.fromEntries(Object.entries(change.set).filter(([k, v]) => existing.tags?.[k] !== v)),
+      remove: change.remove,
+    };
+    if (Object.keys(due.set).length > 0 || due.remove.length > 0) await drs.retag(existing, due, 'applied the declared tags to the server taken over');
+    return { server: { ...existing, tags: withChange(existing.tags ?? {}, due) }, takenOver: true };
+  }
   if (claim.kind === 'mine') {
-    // A retried create, or this resource declared again after a removal with RETAIN: the server
-    // gets the tags declared now (tags it has that are not declared are left alone).
+    // A retried create, or this resource declared again after a removal with RETAIN: the server's
+    // user tags become the ones declared now (those of the earlier declaration go).
     drs.log('adopting the server an earlier attempt of this resource created', { sourceServerId });
     const current = existing.tags ?? {};
     const set = Object.fromEntries(Object.entries(props.tags).filter(([k, v]) => !RESERVED_TAG_KEYS.includes(k) && current[k] !== v));
-    if (Object.keys(set).length === 0) return { server: existing, takenOver: false };
-    await drs.retag(existing, { set, remove: [] }, 'applied the declared tags to the adopted server');
-    return { server: { ...existing, tags: { ...current, ...set } }, takenOver: false };
+    const remove = Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(props.tags, k));
+    if (Object.keys(set).length === 0 && remove.length === 0) return { server: existing, takenOver: false };
+    await drs.retag(existing, { set, remove }, 'applied the declared tags to the adopted server');
+    return { server: { ...existing, tags: withChange(current, { set, remove }) }, takenOver: false };
   }
   if (claim.kind === 'sibling' || claim.kind === 'lent') {
     const from = claim.kind === 'sibling' ? claim.logicalId : claim.to;
@@ -185,9 +206,17 @@ async function adoptExisting(
         'failed): the handler does not take over a server no resource hands over. Import it with ExtendedSourceServer.fromSourceServerId(...), ' +
         'or delete it in DRS (DisconnectSourceServer, DeleteSourceServer) and deploy again');
     }
-    const change = Handover.takeOver(owner, from, props.tags);
+    const sibling = await stack.get(from);
+    if (sibling && !holds(sibling, existing)) {
+      throw new AlreadyExtendedError(
+        `${what}, tagged for resource ${from} of this stack, which does not hold it (its physical id is ${sibling.physicalId ?? 'unknown'}): ` +
+        `the server was left by an earlier resource named ${from} (removed with removalPolicy RETAIN). The handler does not take over a ` +
+        'server no resource hands over. Import it with ExtendedSourceServer.fromSourceServerId(...), or delete it in DRS ' +
+        '(DisconnectSourceServer, DeleteSourceServer) and deploy again');
+    }
+    const change = Handover.takeOver(owner, from, props.tags, existing.tags ?? {});
     await drs.retag(existing, change, `took the server over from resource ${from} of this stack (rename or move)`);
-    return { server: { ...existing, tags: { ...existing.tags, ...change.set } }, takenOver: true };
+    return { server: { ...existing, tags: withChange(existing.tags ?? {}, change) }, takenOver: true };
   }
   throw new AlreadyExtendedError(refusalFor(claim, what, owner, `account ${drs.options.account} region ${drs.options.region}`)!);
 }
@@ -261,11 +290,12 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
   let server = found?.server;
   if (!server) {
     try {
-      const out = await whilePropagating(options, 'CreateExtendedSourceServer', () => drs.call('CreateExtendedSourceServer', () =>
+      // In a Create, drs.call retries AccessDenied while a new role may be propagating.
+      const out = await drs.call('CreateExtendedSourceServer', () =>
         client.send(new CreateExtendedSourceServerCommand({
           sourceServerArn: props.stagingSourceServerArn,
           tags: { ...props.tags, ...ownerTags(owner) },
-        }))));
+        })));
       server = out.sourceServer;
     } catch (err) {
       if (err instanceof StillDeniedError) {

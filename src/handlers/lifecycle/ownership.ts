@@ -10,7 +10,7 @@
  * `previous-logical-id`; the new owner's Delete while it is still there (a rollback) hands the
  * server back.
  */
-import { OwnerTags } from '../../contract';
+import { OwnerTags, RESERVED_TAG_KEYS, ResourceTypes, stagingAccountExtensionId } from '../../contract';
 import type { CloudFormationClient } from '../cloudformation/sdk';
 import { listStackResources } from '../cloudformation/stack-resources';
 import { HandlerError } from '../drs/errors';
@@ -173,9 +173,29 @@ export async function retag(
 
 /** The tag changes of each step of the protocol. */
 export const Handover = {
-  /** `owner` takes the server over from `from` (same stack); `userTags` are owner's user tags. */
-  takeOver(owner: Owner, from: string, userTags: Record<string, string> = {}) {
-    return { set: { ...userTags, [OwnerTags.LOGICAL_ID]: owner.logicalId, [OwnerTags.PREVIOUS_LOGICAL_ID]: from }, remove: [] as string[] };
+  /**
+   * `owner` takes the server over from `from` (same stack). The server's user tags become
+   * exactly `userTags` (owner's): the previous owner's user tags that owner does not declare are
+   * removed (`current` is the server's tags now).
+   */
+  takeOver(owner: Owner, from: string, userTags: Record<string, string> = {}, current: Record<string, string> = {}) {
+    return {
+      set: { ...userTags, [OwnerTags.LOGICAL_ID]: owner.logicalId, [OwnerTags.PREVIOUS_LOGICAL_ID]: from },
+      remove: Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(userTags, k)),
+    };
+  },
+  /**
+   * `owner` takes back a server it had lent, once no resource declares it any more: exactly
+   * `userTags` (owner's) as user tags, and no previous owner.
+   */
+  takeBack(owner: Owner, userTags: Record<string, string>, current: Record<string, string> = {}) {
+    return {
+      set: { ...userTags, [OwnerTags.LOGICAL_ID]: owner.logicalId },
+      remove: [
+        OwnerTags.PREVIOUS_LOGICAL_ID,
+        ...Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(userTags, k)),
+      ],
+    };
   },
   /** A rollback: the server goes back to the resource it was taken from. */
   handBack(to: string) {
@@ -191,11 +211,39 @@ export const Handover = {
   },
 } as const;
 
-/** What a Delete does with a server the resource owns: give it back (rollback) or remove it. */
-export async function deleteDecision(claim: Claim, stack: StackView, log: Logger, sourceServerId?: string): Promise<'remove' | { handBackTo: string }> {
+/**
+ * Whether `resource` (a sibling of the stack, from ListStackResources) is what holds `server` by
+ * CloudFormation's account: an ExtendedSourceServer whose physical id is the server, or a
+ * StagingAccountExtension whose physical id names the server's staging account. A sibling that
+ * only shares the logical id on the server's tags (an earlier resource of that name was removed
+ * with RETAIN, and the name was declared again for another server) does not hand it over.
+ */
+export function holds(resource: StackResource, server: SourceServer): boolean {
+  // No physical id yet (its Create is in progress): nothing tells against it.
+  if (resource.physicalId === undefined) return true;
+  if (resource.type === ResourceTypes.EXTENDED_SOURCE_SERVER) return resource.physicalId === server.sourceServerID;
+  if (resource.type === ResourceTypes.STAGING_ACCOUNT_EXTENSION) {
+    const account = server.stagingArea?.stagingAccountID;
+    return account !== undefined && resource.physicalId === stagingAccountExtensionId(account);
+  }
+  return false;
+}
+
+/**
+ * What a Delete (or a prune) does with a server the resource owns: give it back (rollback) or
+ * remove it. It goes back to the previous owner only if the stack still has it and it holds the
+ * server (a resource that reuses the logical id for another server would not know it).
+ */
+export async function deleteDecision(claim: Claim, stack: StackView, log: Logger, server: SourceServer): Promise<'remove' | { handBackTo: string }> {
   if (claim.kind !== 'mine' || !claim.previous) return 'remove';
+  const sourceServerId = server.sourceServerID;
   const present = await stack.has(claim.previous);
   if (present === false) return 'remove';
+  const previous = present ? await stack.get(claim.previous) : undefined;
+  if (previous && !holds(previous, server)) {
+    log('the previous owner does not hold the server (its physical id is another): removing it', { sourceServerId, previous: claim.previous, physicalId: previous.physicalId });
+    return 'remove';
+  }
   // Present, or unknown: handing back deletes nothing, deleting cannot be undone.
   if (present === undefined) log('cannot tell whether the previous owner still exists; handing the server back', { sourceServerId, to: claim.previous });
   return { handBackTo: claim.previous };

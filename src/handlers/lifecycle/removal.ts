@@ -3,8 +3,8 @@
  * and cleanup, StagingAccountExtension's removal and pruning) disconnect and delete. Ownership is
  * the caller's business: it only hands over servers it owns.
  */
-import { isNotFound } from '../drs/errors';
-import { DeleteSourceServerCommand, DisconnectSourceServerCommand, DrsClient, SourceServer } from '../drs/sdk';
+import { errorName, isNotFound } from '../drs/errors';
+import { DeleteSourceServerCommand, DescribeSourceServersCommand, DisconnectSourceServerCommand, DrsClient, SourceServer } from '../drs/sdk';
 import { Logger, silentLogger } from '../log';
 
 /** How the caller runs and reports the DRS calls of a removal. */
@@ -51,9 +51,29 @@ export function isDisconnectRequired(err: unknown): boolean {
 }
 
 /**
+ * Whether a refused removal step means the server is gone. ResourceNotFound says so. So does
+ * AccessDenied for a server DescribeSourceServers (allowed on `*`) no longer lists: the handler
+ * may disconnect and delete only servers carrying its stack's owner tags (`aws:ResourceTag`
+ * conditions), and a server that no longer exists has no tags, so a retry of a delete whose
+ * response was lost is denied rather than not found. A server still listed was really denied.
+ */
+async function isGone(err: unknown, sourceServerId: string, steps: RemovalSteps): Promise<boolean> {
+  if (isNotFound(err)) return true;
+  if (errorName(err) !== 'AccessDeniedException') return false;
+  try {
+    const out = await steps.call('DescribeSourceServers', () => steps.client.send(
+      new DescribeSourceServersCommand({ filters: { sourceServerIDs: [sourceServerId] } })));
+    return !(out.items ?? []).some((s) => s.sourceServerID === sourceServerId);
+  } catch (describeErr) {
+    return isNotFound(describeErr);
+  }
+}
+
+/**
  * Deletes a server, disconnecting it only when DRS answers that the delete needs a disconnect
  * (a disconnect stops the server's replication, so it is never done unasked). Gone at any step
- * counts as done. A recovery instance blocks both, so it is reported before trying.
+ * counts as done, also when a step is denied because the server is gone (`isGone`). A recovery
+ * instance blocks both, so it is reported before trying.
  */
 export async function removeSourceServer(server: SourceServer, steps: RemovalSteps): Promise<RemovalResult> {
   const sourceServerId = server.sourceServerID!;
@@ -69,8 +89,8 @@ export async function removeSourceServer(server: SourceServer, steps: RemovalSte
       await send(operation);
       return true;
     } catch (err) {
-      if (isNotFound(err)) {
-        log('source server already gone', { operation, sourceServerId });
+      if (await isGone(err, sourceServerId, steps)) {
+        log('source server already gone', { operation, sourceServerId, refusal: errorName(err) });
         return false;
       }
       throw steps.failure(operation, sourceServerId, err);
@@ -86,8 +106,8 @@ export async function removeSourceServer(server: SourceServer, steps: RemovalSte
     await send('DeleteSourceServer');
     return 'deleted';
   } catch (err) {
-    if (isNotFound(err)) {
-      log('source server already gone', { operation: 'DeleteSourceServer', sourceServerId });
+    if (await isGone(err, sourceServerId, steps)) {
+      log('source server already gone', { operation: 'DeleteSourceServer', sourceServerId, refusal: errorName(err) });
       return 'gone';
     }
     // Already disconnected: the refusal is about something else, and disconnecting cannot help.

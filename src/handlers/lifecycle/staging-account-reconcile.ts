@@ -8,11 +8,11 @@ import {
   StagingAccountExtensionAttributes as Attr,
 } from '../../contract';
 import { errorName, HandlerError } from '../drs/errors';
-import { CreateExtendedSourceServerCommand, DrsClient, SourceServer } from '../drs/sdk';
+import { CreateExtendedSourceServerCommand, DrsClient, SourceServer, StagingSourceServer } from '../drs/sdk';
 import { evaluateSelector, Verdict } from '../selector';
 import { StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { LifecycleOptions } from './options';
-import { claimOf, deleteDecision, Handover, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
+import { claimOf, deleteDecision, Handover, holds, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
 import { RequestGuard } from './request-guard';
 import {
   Continuation, EXAMPLES_IN_LOG, EXAMPLES_IN_MESSAGE, examples, Failure, hostnameOf, OutOfTime, ReconcileResult, ReconcileSettings,
@@ -39,6 +39,17 @@ export interface ReconcileRequest {
   readonly otherAccounts?: { readonly keep: readonly string[] };
   /** Asked before servers are extended: a reason to stop ends the request without acting. */
   readonly guard?: RequestGuard;
+  /**
+   * Update only: whether the stack is rolling the update back (this Update returns to the old
+   * properties). Asked only when the staging account cannot be listed. @default never
+   */
+  readonly rollingBack?: () => Promise<boolean>;
+  /**
+   * Create and Update: settle the per-server declarations (`PerServerDeclarations`): a server
+   * this resource lent that no per-server resource declares any more is taken back; an owned
+   * server that one declares is handed to the per-server resource holding it (docs/ownership.md).
+   */
+  readonly settlePerServer?: boolean;
 }
 
 
@@ -95,7 +106,7 @@ async function retagTask(session: Session, task: Extract<Task, { kind: 'retag' }
 /** Removes an owned server, or hands it back (a rollback). Returns true when it was removed. */
 async function removeOrHandBack(session: Session, server: SourceServer, owner: Owner, stack: StackView | undefined): Promise<boolean> {
   const view = stack ?? new StackView(undefined, owner.stackId, session.log);
-  const decision = await deleteDecision(claimOf(server, owner), view, session.log, server.sourceServerID);
+  const decision = await deleteDecision(claimOf(server, owner), view, session.log, server);
   if (decision === 'remove') {
     await removeServer(session, server);
     return true;
@@ -140,14 +151,18 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
   const tasks: Task[] = [];
   for (const { server, from } of candidates) {
     const sibling = await stack.get(from);
-    if (!sibling || !(await stack.has(from))) continue;
+    if (!sibling || !(await stack.has(from)) || !holds(sibling, server)) continue;
     const handsOver = sibling.type === ResourceTypes.STAGING_ACCOUNT_EXTENSION ||
       (sibling.type === ResourceTypes.EXTENDED_SOURCE_SERVER &&
+        // The template still declares it per server: the per-server declaration wins.
+        !props.perServer.has(server.stagingArea?.stagingSourceServerArn ?? '') &&
         evaluateSelector(props.selector, { hostname: hostnameOf(server), tags: undefined }) !== false);
     if (!handsOver) continue;
-    const { set, remove } = Handover.takeOver(owner, from, props.tags);
+    const { set, remove } = Handover.takeOver(owner, from, props.tags, server.tags ?? {});
     tasks.push({ kind: 'retag', server, set, remove, attempts: 0 });
-    taken.set(server.sourceServerID!, set);
+    const after: Record<string, string> = { ...server.tags, ...set };
+    for (const k of remove) delete after[k];
+    taken.set(server.sourceServerID!, after);
   }
   if (tasks.length === 0) return taken;
   session.log('taking servers over from other resources of this stack (rename, move, or switch to whole-account)', { count: tasks.length });
@@ -159,6 +174,88 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
       request.physicalResourceId);
   }
   return taken;
+}
+
+/**
+ * The staging account's extensible servers. When the listing is denied (the staging account no
+ * longer trusts this one), an Update fails, saying so, unless it is the rollback of an update:
+ * that Update goes back to properties that worked, and failing it would leave the stack
+ * UPDATE_ROLLBACK_FAILED. So the rollback extends nothing (it cannot see what to extend) and does
+ * the rest, which needs only this account: the servers this resource owns get the old tags and
+ * the old selector's pruning, and nothing else is touched. The next update or scheduled run, once
+ * the trust is back, extends what is missing.
+ */
+async function listOrSkip(
+  session: Session, request: ReconcileRequest, reading: <T>(p: Promise<T>) => Promise<T>,
+): Promise<StagingSourceServer[]> {
+  try {
+    return await reading(session.listExtensible());
+  } catch (err) {
+    if (!(err instanceof HandlerError) || causeName(err) !== 'AccessDeniedException' || !request.rollingBack) throw err;
+    if (!(await request.rollingBack())) {
+      throw new HandlerError(`${err.message}. Restore that trust, then deploy again; meanwhile the rollback of this update ` +
+        'keeps the servers this resource owns and extends none', undefined, { cause: err });
+    }
+    session.log('rolling back while the staging account cannot be listed: extending nothing, keeping owned servers consistent', {
+      stagingAccountId: request.props.stagingAccountId, reason: err.message,
+    });
+    return [];
+  }
+}
+
+/**
+ * Create and Update: the per-server declaration wins, and only while the template declares it.
+ * A server this resource lent to a per-server resource (a switch to per-server, or an overlap)
+ * that no ExtendedSourceServer of the template declares any more is taken back with this
+ * resource's tags: after the per-server resource is removed (its cleanup Delete then leaves it
+ * alone), and in the rollback of an update that added one (which may be kept by RETAIN and never
+ * get a Delete). A server this resource owns that an ExtendedSourceServer of the template
+ * declares, and that CloudFormation holds as that resource's physical id, is handed to it with
+ * its declared tags: the rollback of an update that removed the per-server resource. Returns the
+ * servers' tags after the changes.
+ */
+async function settlePerServer(session: Session, request: ReconcileRequest, extended: SourceServer[]): Promise<Map<string, Record<string, string>>> {
+  const { owner, props } = request;
+  const changed = new Map<string, Record<string, string>>();
+  const tasks: Extract<Task, { kind: 'retag' }>[] = [];
+  const stack = request.stack ?? new StackView(undefined, owner.stackId, session.log);
+  let holders: Map<string, string> | undefined;
+  for (const server of extended) {
+    const arn = server.stagingArea?.stagingSourceServerArn;
+    if (!arn || !server.arn) continue;
+    const claim = claimOf(server, owner);
+    const declared = props.perServer.get(arn);
+    let change: { set: Record<string, string>; remove: string[] } | undefined;
+    if (claim.kind === 'lent' && declared === undefined) {
+      change = Handover.takeBack(owner, props.tags, server.tags ?? {});
+      session.log(`taking the server back from resource ${claim.to}: no per-server resource declares it any more`, { sourceServerId: server.sourceServerID });
+    } else if (claim.kind === 'mine' && !claim.previous && declared !== undefined) {
+      if (!holders) {
+        const all = await stack.resources();
+        holders = new Map([...(all?.values() ?? [])]
+          .filter((r) => r.type === ResourceTypes.EXTENDED_SOURCE_SERVER && r.physicalId && r.logicalId !== owner.logicalId)
+          .map((r) => [r.physicalId!, r.logicalId]));
+      }
+      const holder = holders.get(server.sourceServerID!);
+      if (!holder) continue;
+      change = Handover.takeOver({ stackId: owner.stackId, logicalId: holder }, owner.logicalId, declared, server.tags ?? {});
+      session.log(`handing the server to resource ${holder}, which declares it and holds it`, { sourceServerId: server.sourceServerID });
+    }
+    if (!change) continue;
+    tasks.push({ kind: 'retag', server, set: change.set, remove: change.remove, attempts: 0 });
+    const after: Record<string, string> = { ...server.tags, ...change.set };
+    for (const k of change.remove) delete after[k];
+    changed.set(server.sourceServerID!, after);
+  }
+  if (tasks.length === 0) return changed;
+  const { failures, notDone } = await runTasks(session, tasks, (task) => retagTask(session, task as Extract<Task, { kind: 'retag' }>));
+  if (failures.length > 0 || notDone > 0) {
+    throw new HandlerError(
+      `${failures.length + notDone} of ${tasks.length} server(s) of staging account ${props.stagingAccountId} could not be handed between this ` +
+      `resource and the per-server resources of this stack (${examples(failures, EXAMPLES_IN_MESSAGE)}); deploy again later`,
+      request.physicalResourceId);
+  }
+  return changed;
 }
 
 /**
@@ -201,10 +298,14 @@ async function reconcileOnce(
     : await reading(session.describeExtended());
   const strays = (everywhere ?? [])
     .filter((s) => isOwnedBy(s, owner) && !request.otherAccounts!.keep.includes(s.stagingArea!.stagingAccountID!));
-  const listed = await reading(session.listExtensible());
+  const listed = await listOrSkip(session, request, reading);
   if (request.takeOver) {
     const taken = await takeOverSiblings(session, request, extended);
-    extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: { ...s.tags, ...taken.get(s.sourceServerID!) } } : s));
+    extended = extended.map((s) => (taken.has(s.sourceServerID!) ? { ...s, tags: taken.get(s.sourceServerID!) } : s));
+  }
+  if (request.settlePerServer) {
+    const settled = await settlePerServer(session, request, extended);
+    extended = extended.map((s) => (settled.has(s.sourceServerID!) ? { ...s, tags: settled.get(s.sourceServerID!) } : s));
   }
   const owned = extended.filter((s) => isOwnedBy(s, owner));
   const ownedElsewhere = extended.length - owned.length;
@@ -212,7 +313,10 @@ async function reconcileOnce(
   // check below keeps that true whatever the listing does.
   const extendedArns = new Set(extended.map((s) => s.stagingArea?.stagingSourceServerArn).filter((a): a is string => !!a));
   const candidates = listed.filter((item) => item.arn && !extendedArns.has(item.arn));
-  const toExtend = candidates.filter((item) => evaluateSelector(props.selector, { hostname: item.hostname ?? '', tags: item.tags ?? {} }) === true);
+  // A staging server an ExtendedSourceServer of the template declares is that resource's to
+  // extend (CloudFormation may run its Create after this request): not extended here.
+  const toExtend = candidates.filter((item) => !props.perServer.has(item.arn!) &&
+    evaluateSelector(props.selector, { hostname: item.hostname ?? '', tags: item.tags ?? {} }) === true);
   const skippedNotMatching = candidates.length - toExtend.length;
   // Servers in EXTENSION_ERROR are only reported: their staging side is unreadable, so whether
   // they match cannot be told, and removing them would hide the problem.

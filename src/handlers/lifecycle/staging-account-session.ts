@@ -16,7 +16,7 @@ import {
 } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { runPool } from '../pool';
-import { LifecycleOptions, retrying, whilePropagating } from './options';
+import { LifecycleOptions, retrying } from './options';
 import { RemovalMemo, removeSourceServer } from './removal';
 
 /** Knobs with production defaults; tests make them small. */
@@ -164,10 +164,9 @@ export class Session {
   /** The staging account's servers that can still be extended into this account (all pages). */
   async listExtensible(): Promise<StagingSourceServer[]> {
     try {
-      // A Create may meet the staging role before IAM propagated it: AccessDenied is retried a while.
-      return await whilePropagating(this.options, 'ListExtensibleSourceServers', () =>
-        collectPages((nextToken) => this.read('ListExtensibleSourceServers', () => this.client.send(
-          new ListExtensibleSourceServersCommand({ stagingAccountID: this.stagingAccountId, maxResults: 300, nextToken })))));
+      // A Create may meet the staging role before IAM propagated it: its reads retry AccessDenied a while.
+      return await collectPages((nextToken) => this.read('ListExtensibleSourceServers', () => this.client.send(
+        new ListExtensibleSourceServersCommand({ stagingAccountID: this.stagingAccountId, maxResults: 300, nextToken }))));
     } catch (err) {
       if (err instanceof OutOfTime) throw err;
       const name = errorName(err);

@@ -354,6 +354,161 @@ describe('defect 2: renaming or moving a StagingAccountExtension within its stac
   });
 });
 
+describe('takeovers the model-based tests found wrong (fuzz --seed 90210)', () => {
+  test('a takeover leaves exactly the new owner\'s user tags: the previous owner\'s others are removed', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Staging1', SAE);
+    const sae = await ok(send(SAE, 'Create', 'Staging1', saeProps(A, { Tags: { app: 'erp', cost: 'b' } })));
+    world.declare('Staging1', SAE, sae.physicalResourceId);
+    world.declare('Web1', ESS);
+    await ok(send(ESS, 'Create', 'Web1', essProps(web, { app: 'web' })));
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1', 'Staging1') });
+  });
+
+  test('a server tagged for a logical id the stack reuses for another server is refused before any change', async () => {
+    const [web, db] = [world.addStaging(A, 'web-1'), world.addStaging(A, 'db-1')];
+    world.declare('Web1', ESS);
+    const { physicalResourceId: kept } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
+    // Web1 was removed with RETAIN (the server stays tagged Web1), then declared again for db-1.
+    world.stack!.delete('Web1');
+    world.declare('Web1', ESS);
+    const { physicalResourceId: other } = await ok(send(ESS, 'Create', 'Web1', essProps(db)));
+    world.declare('Web1', ESS, other);
+    world.declare('Web9', ESS);
+    drs.resetHistory();
+    const failed = await send(ESS, 'Create', 'Web9', essProps(web));
+    expect(failed.status).toBe('FAILED');
+    expect(failed.reason).toContain(`tagged for resource Web1 of this stack, which does not hold it (its physical id is ${other})`);
+    expect(failed.physicalResourceId).toMatch(/^failed-create:none:/);
+    expect(world.byId(kept)!.tags).toEqual({ app: 'web', ...owner('Web1') });
+    expect(calls('TagResource')).toHaveLength(0);
+  });
+
+  test('a StagingAccountExtension does not take over a server from a sibling that does not hold it', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web1', ESS);
+    const { physicalResourceId: kept } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
+    world.declare('Web1', ESS, 's-99999999999999999');
+    world.declare('Staging1', SAE);
+    await ok(send(SAE, 'Create', 'Staging1', saeProps(A)));
+    expect(world.byId(kept)!.tags).toEqual({ app: 'web', ...owner('Web1') });
+  });
+
+  test('a Delete does not hand a server back to a previous owner that does not hold it: it removes it', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web9', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web9', essProps(web)));
+    // Taken over from a Web1 that was kept by RETAIN; Web1 now names a resource holding another server.
+    Object.assign(world.from(web)!.tags!, owner('Web9', 'Web1'));
+    world.declare('Web1', ESS, 's-99999999999999999');
+    await ok(send(ESS, 'Delete', 'Web9', essProps(web), { PhysicalResourceId: id }));
+    expect(world.from(web)).toBeUndefined();
+  });
+
+  test('a server kept by RETAIN and declared again gets exactly the tags declared now', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web1', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web, { team: 'b' })));
+    const again = await ok(send(ESS, 'Create', 'Web1', essProps(web, { app: 'web' })));
+    expect(again.physicalResourceId).toBe(id);
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
+  });
+
+  test('Lambda\'s retry of a Create that took a server over answers with it: no wait, never deleted', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web1', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
+    world.declare('Web1', ESS, id);
+    world.declare('Web1Renamed', ESS);
+    // The first attempt takes the server over and dies before answering; then the staging trust goes.
+    await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web, { app: 'web', moved: 'yes' })));
+    world.from(web)!.stagingArea!.status = 'EXTENSION_ERROR';
+    drs.resetHistory();
+    const retried = await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web, { app: 'web', moved: 'yes' })));
+    expect(retried.physicalResourceId).toBe(id);
+    expect(world.tagsOf(web)).toEqual({ app: 'web', moved: 'yes', ...owner('Web1Renamed', 'Web1') });
+    expect([...calls('DisconnectSourceServer'), ...calls('DeleteSourceServer'), ...calls('TagResource')]).toEqual([]);
+    // The rollback's Delete hands it back.
+    await ok(send(ESS, 'Delete', 'Web1Renamed', essProps(web), { PhysicalResourceId: id }));
+    expect(world.from(web)!.sourceServerID).toBe(id);
+    expect(world.tagsOf(web)).toMatchObject(owner('Web1'));
+  });
+});
+
+describe('the per-server declaration wins while the template declares it (PerServerDeclarations)', () => {
+  const declaring = (web: Staging, tags: Record<string, string>) => ({ PerServerDeclarations: [{ StagingSourceServerArn: web.arn, Tags: tags }] });
+
+  /** Staging1 owns web-1 and web-2; Web1 (team a) is added for web-1 and takes it over; Staging1 gets its Update. */
+  async function overlapping(): Promise<{ web: Staging; id: string; sae: HandlerResult }> {
+    const [web] = ['web-1', 'web-2'].map((h) => world.addStaging(A, h));
+    world.declare('Staging1', SAE);
+    const sae = await ok(send(SAE, 'Create', 'Staging1', saeProps(A)));
+    world.declare('Staging1', SAE, sae.physicalResourceId);
+    world.declare('Web1', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web, { team: 'a' })));
+    world.declare('Web1', ESS, id);
+    await ok(send(SAE, 'Update', 'Staging1', saeProps(A, declaring(web, { team: 'a' })), {
+      PhysicalResourceId: sae.physicalResourceId, OldResourceProperties: { ServiceToken: FUNCTION_ARN, ...saeProps(A) },
+    }));
+    expect(world.tagsOf(web)).toEqual({ team: 'a', ...owner('Web1', 'Staging1') });
+    return { web, id, sae };
+  }
+
+  test('the rollback of an update that added a per-server resource (kept by RETAIN: no Delete) gives the server back to the extension', async () => {
+    const { web, id, sae } = await overlapping();
+    // Another resource failed: the extension's Update back to its old properties; Web1 is retained.
+    await ok(send(SAE, 'Update', 'Staging1', saeProps(A), {
+      PhysicalResourceId: sae.physicalResourceId, OldResourceProperties: { ServiceToken: FUNCTION_ARN, ...saeProps(A, declaring(web, { team: 'a' })) },
+    }));
+    expect(world.from(web)!.sourceServerID).toBe(id);
+    expect(world.tagsOf(web)).toEqual({ app: 'erp', ...owner('Staging1') });
+  });
+
+  test('removing the per-server resource gives the server back with the extension\'s tags; its cleanup Delete leaves it alone', async () => {
+    const { web, id, sae } = await overlapping();
+    await ok(send(SAE, 'Update', 'Staging1', saeProps(A), {
+      PhysicalResourceId: sae.physicalResourceId, OldResourceProperties: { ServiceToken: FUNCTION_ARN, ...saeProps(A, declaring(web, { team: 'a' })) },
+    }));
+    await ok(send(ESS, 'Delete', 'Web1', essProps(web, { team: 'a' }), { PhysicalResourceId: id }));
+    expect(world.from(web)!.sourceServerID).toBe(id);
+    expect(world.tagsOf(web)).toEqual({ app: 'erp', ...owner('Staging1') });
+    expect([...calls('DisconnectSourceServer'), ...calls('DeleteSourceServer')]).toEqual([]);
+  });
+
+  test('the rollback of that removal hands the server to the per-server resource again, with its tags', async () => {
+    const { web, id, sae } = await overlapping();
+    const without = { ServiceToken: FUNCTION_ARN, ...saeProps(A) };
+    const withWeb1 = { ServiceToken: FUNCTION_ARN, ...saeProps(A, declaring(web, { team: 'a' })) };
+    await ok(send(SAE, 'Update', 'Staging1', saeProps(A), { PhysicalResourceId: sae.physicalResourceId, OldResourceProperties: withWeb1 }));
+    // Another resource failed before the cleanup: the extension's Update back; Web1 never got a request.
+    await ok(send(SAE, 'Update', 'Staging1', saeProps(A, declaring(web, { team: 'a' })), { PhysicalResourceId: sae.physicalResourceId, OldResourceProperties: without }));
+    expect(world.from(web)!.sourceServerID).toBe(id);
+    expect(world.tagsOf(web)).toEqual({ team: 'a', ...owner('Web1', 'Staging1') });
+  });
+
+  test('an extension created before the per-server resource leaves its staging server to it', async () => {
+    const [web, other] = [world.addStaging(A, 'web-1'), world.addStaging(A, 'web-2')];
+    world.declare('Staging1', SAE);
+    const created = await ok(send(SAE, 'Create', 'Staging1', saeProps(A, declaring(web, { app: 'web' }))));
+    expect(created.data).toMatchObject({ ExtendedCount: '1' });
+    expect(world.from(web)).toBeUndefined();
+    expect(world.tagsOf(other)).toEqual({ app: 'erp', ...owner('Staging1') });
+    world.declare('Web1', ESS);
+    await ok(send(ESS, 'Create', 'Web1', essProps(web)));
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
+  });
+
+  test('a new extension does not take over a server a per-server resource of the template still declares', async () => {
+    const web = world.addStaging(A, 'web-1');
+    world.declare('Web1', ESS);
+    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
+    world.declare('Web1', ESS, id);
+    world.declare('Staging1', SAE);
+    await ok(send(SAE, 'Create', 'Staging1', saeProps(A, declaring(web, { app: 'web' }))));
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
+  });
+});
+
 describe('defect 3: a rollback after a Create that failed before anything existed', () => {
   test.each([
     ['ExtendedSourceServer, DRS not initialized', ESS, 'UninitializedAccountException', 'DescribeSourceServers'],

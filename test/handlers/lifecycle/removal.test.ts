@@ -1,4 +1,4 @@
-import { DeleteSourceServerCommand, DisconnectSourceServerCommand, DrsClient } from '@aws-sdk/client-drs';
+import { DeleteSourceServerCommand, DescribeSourceServersCommand, DisconnectSourceServerCommand, DrsClient } from '@aws-sdk/client-drs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isDisconnectRequired, RemovalMemo, RemovalSteps, removeSourceServer } from '../../../src/handlers/lifecycle/removal';
 import { errors, extendedServer, REGION, SERVER_ID } from '../fixtures';
@@ -56,4 +56,38 @@ test('a server already disconnected is deleted directly, even after learning', a
   drs.on(DeleteSourceServerCommand).resolves({});
   await removeSourceServer(extendedServer({ dataReplicationInfo: { dataReplicationState: 'DISCONNECTED' } }), steps({ disconnectFirst: true }));
   expect(calls()).toEqual(['DeleteSourceServer']);
+});
+
+// With tag-conditioned IAM a server that no longer exists has no owner tags, so the retry of a
+// delete whose response was lost is denied, not "not found" (issue 9, defect f).
+describe('a denied step on a server that is gone counts as done', () => {
+  const denied = () => errors.named('AccessDeniedException', { message: 'User is not authorized to perform: drs:DeleteSourceServer' });
+
+  test('DeleteSourceServer denied, and DescribeSourceServers no longer lists the server: gone', async () => {
+    drs.on(DeleteSourceServerCommand).rejects(denied());
+    drs.on(DescribeSourceServersCommand).resolves({ items: [] });
+    expect(await removeSourceServer(extendedServer(), steps())).toBe('gone');
+    expect(calls()).toEqual(['DeleteSourceServer', 'DescribeSourceServers']);
+    expect(drs.commandCalls(DescribeSourceServersCommand)[0].args[0].input).toEqual({ filters: { sourceServerIDs: [SERVER_ID] } });
+  });
+
+  test('DisconnectSourceServer denied after a delete that needed it, and the server is gone: gone', async () => {
+    drs.on(DeleteSourceServerCommand).rejects(errors.conflict('must be disconnected first'));
+    drs.on(DisconnectSourceServerCommand).rejects(denied());
+    drs.on(DescribeSourceServersCommand).resolves({ items: [] });
+    expect(await removeSourceServer(extendedServer(), steps())).toBe('gone');
+    expect(calls()).toEqual(['DeleteSourceServer', 'DisconnectSourceServer', 'DescribeSourceServers']);
+  });
+
+  test('denied while the server still exists: the denial is the failure', async () => {
+    drs.on(DeleteSourceServerCommand).rejects(denied());
+    drs.on(DescribeSourceServersCommand).resolves({ items: [extendedServer()] });
+    await expect(removeSourceServer(extendedServer(), steps())).rejects.toThrow(`DeleteSourceServer ${SERVER_ID}: User is not authorized`);
+  });
+
+  test('denied, and the look-up fails too: the denial is the failure (nothing is assumed gone)', async () => {
+    drs.on(DeleteSourceServerCommand).rejects(denied());
+    drs.on(DescribeSourceServersCommand).rejects(errors.named('AccessDeniedException'));
+    await expect(removeSourceServer(extendedServer(), steps())).rejects.toThrow(`DeleteSourceServer ${SERVER_ID}: User is not authorized`);
+  });
 });

@@ -128,16 +128,22 @@ describe('parseStagingAccountExtensionProperties', () => {
       PruneNotMatching: 'true',
       FailOnExtensionError: 'false',
       ReconcileToken: '2024-06-01',
+      PerServerDeclarations: [{ StagingSourceServerArn: 'arn:aws:drs:us-east-1:111111111111:source-server/s-11111111111111111', Tags: { team: 'a' } },
+        { StagingSourceServerArn: 'arn:aws:drs:us-east-1:111111111111:source-server/s-11111111111111112' }],
     })).toEqual({
       stagingAccountId: '111111111111',
       selector: allOf(hostname('web-*'), tag('env', 'prod')),
       tags: { team: 'dr' },
       pruneNotMatching: true,
       failOnExtensionError: false,
+      perServer: new Map([['arn:aws:drs:us-east-1:111111111111:source-server/s-11111111111111111', { team: 'a' }],
+        ['arn:aws:drs:us-east-1:111111111111:source-server/s-11111111111111112', {}]]),
     });
     expect(parseStagingAccountExtensionProperties({ StagingAccountId: '111111111111' })).toEqual({
-      stagingAccountId: '111111111111', tags: {}, pruneNotMatching: false, failOnExtensionError: false,
+      stagingAccountId: '111111111111', tags: {}, pruneNotMatching: false, failOnExtensionError: false, perServer: new Map(),
     });
+    expect(() => parseStagingAccountExtensionProperties({ StagingAccountId: '111111111111', PerServerDeclarations: [{}] }))
+      .toThrow('PerServerDeclarations[0].StagingSourceServerArn must be a string');
   });
 
   test('reports every problem, naming the property', () => {

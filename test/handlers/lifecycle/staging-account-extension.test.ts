@@ -3,6 +3,7 @@
  * (staging servers, extended servers) so that each request sees what the previous calls did,
  * and pages every listing in twos so pagination is always exercised.
  */
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateExtendedSourceServerCommand,
   DeleteSourceServerCommand,
@@ -494,6 +495,66 @@ describe('update and scheduled reconcile', () => {
 });
 
 const RECONCILE = 'Reconcile' as any;
+
+// Issue 9 (e): an update while the staging account no longer trusts this one fails (rightly), and
+// CloudFormation's rollback sends an Update back to the old properties, which met the same denial:
+// UPDATE_ROLLBACK_FAILED. The rollback (the stack is UPDATE_ROLLBACK_IN_PROGRESS) now extends nothing.
+describe('update while the staging account cannot be listed', () => {
+  const cfn = mockClient(CloudFormationClient);
+  const cloudFormation = new CloudFormationClient({ region: REGION });
+  let stackStatus: string | Error;
+  beforeEach(() => {
+    cfn.reset();
+    stackStatus = 'UPDATE_IN_PROGRESS';
+    cfn.on(DescribeStacksCommand).callsFake(() => {
+      if (stackStatus instanceof Error) throw stackStatus;
+      return { Stacks: [{ StackId: STACK_ID, StackName: 'Target', StackStatus: stackStatus, CreationTime: new Date(0) }] };
+    });
+    cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
+  });
+  const runWithCfn = (e: CloudFormationEvent) =>
+    stagingAccountExtension(e, { ...deps(), cloudFormation } as any, options(), { invokedFunctionArn: FUNCTION_ARN });
+  const newProps = props({ Tags: { team: 'sre' }, Selector: hostnames('web-1'), PruneNotMatching: 'true' });
+  const forward = () => event({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_ID, ResourceProperties: newProps, OldResourceProperties: props() });
+  const rollback = () => event({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_ID, ResourceProperties: props(), OldResourceProperties: newProps });
+
+  async function revokedAfterCreate(): Promise<void> {
+    fake.addStaging(3);
+    await run(event());
+    expect(ownedServers()).toHaveLength(3);
+    fake.addStaging(1);
+    fake.before = (op) => {
+      if (op === 'ListExtensibleSourceServers') throw errors.named('AccessDeniedException');
+    };
+    drs.resetHistory();
+  }
+
+  test('the forward Update fails naming the trust and changes nothing', async () => {
+    await revokedAfterCreate();
+    const err = await failure(runWithCfn(forward()));
+    expect(err.message).toContain(`the staging account must trust ${TARGET} (deploy StagingAccountTrust there`);
+    expect(err.message).toContain('Restore that trust, then deploy again; meanwhile the rollback of this update keeps the servers this resource owns and extends none');
+    expect(calls('TagResource').concat(calls('UntagResource'), calls('DeleteSourceServer'), calls('CreateExtendedSourceServer'))).toEqual([]);
+  });
+
+  test('its rollback (UPDATE_ROLLBACK_IN_PROGRESS) succeeds: nothing extended or removed, owned servers kept', async () => {
+    await revokedAfterCreate();
+    await failure(runWithCfn(forward()));
+    stackStatus = 'UPDATE_ROLLBACK_IN_PROGRESS';
+    const outcome = await runWithCfn(rollback());
+    expect(outcome).toMatchObject({ physicalResourceId: PHYSICAL_ID, data: { ServerCount: '3', ExtendedCount: '0', PrunedCount: '0' } });
+    expect(calls('CreateExtendedSourceServer').concat(calls('DeleteSourceServer'), calls('DisconnectSourceServer'))).toEqual([]);
+    for (const s of ownedServers()) expect(s.tags).toEqual({ team: 'dr', ...OWNER_TAGS });
+    expect(logs.some((l) => l.message === 'rolling back while the staging account cannot be listed: extending nothing, keeping owned servers consistent')).toBe(true);
+  });
+
+  test('when the stack status cannot be read, the Update is not taken for a rollback: it fails', async () => {
+    await revokedAfterCreate();
+    stackStatus = Object.assign(new Error('not authorized to perform cloudformation:DescribeStacks'), { name: 'AccessDenied' });
+    const err = await failure(runWithCfn(rollback()));
+    expect(err.message).toContain('Restore that trust');
+  });
+});
 
 describe('delete', () => {
   test('removes exactly the servers carrying this resource\'s owner tags (all pages)', async () => {
