@@ -185,6 +185,13 @@ project.addTask('benchmark:drill', {
   receiveArgs: true,
 });
 
+// What each built-in drill check adds per server (transitions, polls, DRS/EC2 calls).
+project.addTask('benchmark:drill-checks', {
+  description: 'Run the RecoveryDrill definition with each DrillCheck against the local DRS (benchmarks/RESULTS-drill-checks.md)',
+  exec: 'ts-node --project test/tsconfig.json benchmarks/drill-checks.ts',
+  receiveArgs: true,
+});
+
 // Model-based tests, the long run (CI runs a fixed seed inside jest: test/model/model.test.ts).
 project.addTask('fuzz', {
   description: 'Run random stack histories against the local DRS: npx projen fuzz -- --seed 42 --runs 10000 (see test/model/README.md)',

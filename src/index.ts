@@ -11,3 +11,5 @@ export * from './constructs/drs-metrics';
 export * from './constructs/coverage-report';
 export * from './constructs/drs-dashboard';
 export * from './constructs/recovery-drill';
+export * from './constructs/recovery-drill-props';
+export * from './constructs/drill-check';

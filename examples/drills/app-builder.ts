@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 // In your own app: import { ... } from 'cdk-drs-multi-account';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import {
+  DrillCheck,
   ExistingRecoveryInstance,
   ExtendedSourceServer,
   RecoveryDrill,
@@ -48,7 +49,8 @@ function defaultStagingArns(stagingAccount: string): string[] {
 /**
  * A staging stack (the trust) and a target stack with three extended servers, a whole staging
  * account's extension, and two recovery drills: one of the three servers, monthly, in waves by
- * their `DrWave` tag (database first), with a 30-minute recovery time objective; and one of every
+ * their `DrWave` tag (database first), with a 30-minute recovery time objective, the EC2 status
+ * checks and an SSM document run on each recovered server; and one of every
  * server the extension owns, weekly, keeping the drill instances for an hour. Failed drills raise
  * an alarm, and every result goes to an encrypted topic.
  */
@@ -93,6 +95,11 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
     waveTagKey: 'DrWave',
     recoveryTimeObjective: Duration.minutes(30),
     existingRecoveryInstance: ExistingRecoveryInstance.REFUSE,
+    // A server passes when its EC2 status checks are ok and DRS's run of an SSM document on it succeeded.
+    checks: [
+      DrillCheck.ec2StatusChecks({ timeout: Duration.minutes(10) }),
+      DrillCheck.ssmDocument({ documentName: 'AWS-RunShellScript', parameters: { commands: { value: 'uptime' } }, timeout: Duration.minutes(15) }),
+    ],
     topic,
   });
   const extensionDrill = new RecoveryDrill(targetStack, 'WeeklyDrill', {

@@ -12,7 +12,9 @@
  *
  * Internal: not exported from the package's index.
  */
-import { DrillErrors, DrillEvent, DrillOutcomes, DrillTags, DrillTargets } from '../contract/drill';
+import { DRS_RETRY, describeJobState, LAMBDA_RETRY, State } from './recovery-drill-asl';
+import { checkStates, CheckStates, DefinitionCheck, launchActionsOf, launchActionStates, removeLaunchActionsState } from './recovery-drill-checks-definition';
+import { DrillErrors, DrillEvent, DrillOutcomes, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
 
 /** State names the tests and the docs refer to. */
 export const DrillStates = {
@@ -34,9 +36,8 @@ export const DrillStates = {
   DRAIN_COUNT: 'CountDrainPoll',
   DRAIN_ENDED: 'TimedOutJobEnded',
   COLLECT: 'Collect',
-  CHECK_SERVERS: 'CheckServers',
-  CHECK_SERVER: 'CheckServer',
-  JUDGE: 'Judge',
+  ...CheckStates,
+  REMOVE_LAUNCH_ACTIONS_ON_COLLECT_FAILURE: 'RemoveLaunchActionsBeforeCollectFailed',
   KEEP_INSTANCES: 'KeepInstances',
   CLEAN_UP: 'CleanUp',
   TERMINATE: 'TerminateRecoveryInstances',
@@ -62,30 +63,11 @@ export interface DrillDefinitionOptions {
   readonly keepInstancesSeconds?: number;
   readonly eventBusName: string;
   readonly metricNamespace: string;
-  /** The user's check function, invoked per launched server before the clean-up. */
-  readonly checkFunctionArn?: string;
-  /** Checks running at once. */
+  /** The checks of each launched server, before the clean-up (all must pass). */
+  readonly checks?: readonly DefinitionCheck[];
+  /** Servers checked at once. */
   readonly checkConcurrency?: number;
 }
-
-type State = Record<string, unknown>;
-
-/** Transient errors of DRS calls, retried with backoff (the model declares them on every call). */
-const DRS_RETRY = {
-  ErrorEquals: ['Drs.ThrottlingException', 'Drs.InternalServerException'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
-
-const LAMBDA_RETRY = {
-  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
 
 /** Any failure of the drill proper goes to Collect, so that the clean-up always runs. */
 const TO_COLLECT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.error', Next: DrillStates.COLLECT }];
@@ -105,6 +87,9 @@ function refusal(outcome: string): State {
 
 export function drillDefinition(o: DrillDefinitionOptions): Record<string, unknown> {
   const afterChecks = o.keepInstancesSeconds !== undefined ? DrillStates.KEEP_INSTANCES : DrillStates.CLEAN_UP;
+  const checks = o.checks ?? [];
+  const actions = launchActionsOf(checks);
+  const afterJudge = actions.length > 0 ? DrillStates.REMOVE_LAUNCH_ACTIONS : afterChecks;
   const maxPolls = Math.max(1, Math.ceil(o.timeoutSeconds / o.pollIntervalSeconds));
   const S = DrillStates;
   const states: Record<string, State> = {
@@ -126,7 +111,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
       Type: 'Pass',
       Result: {
         drill: { JobIds: '', Polls: 0, Wave: 0 },
-        plan: { ServerCount: 0, WaveCount: 0, Skipped: [] },
+        plan: { ServerCount: 0, WaveCount: 0, Skipped: [], Waves: [] },
         error: {},
         refusal: '',
       },
@@ -171,9 +156,10 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     RefuseLimits: refusal(DrillOutcomes.REFUSED_LIMITS),
     [S.NEXT_WAVE]: {
       Type: 'Choice',
-      Choices: [{ Variable: '$.run.drill.Wave', NumericLessThanPath: '$.run.plan.WaveCount', Next: S.START_RECOVERY }],
+      Choices: [{ Variable: '$.run.drill.Wave', NumericLessThanPath: '$.run.plan.WaveCount', Next: actions.length > 0 ? S.SELECT_WAVE : S.START_RECOVERY }],
       Default: S.COLLECT,
     },
+    ...(actions.length > 0 ? launchActionStates(actions, S.START_RECOVERY, TO_COLLECT) : {}),
     [S.START_RECOVERY]: {
       Type: 'Task',
       Comment: 'One recovery job per wave, as a drill, tagged with the drill and this execution.',
@@ -200,16 +186,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
       Next: S.WAIT_FOR_JOB,
     },
     [S.WAIT_FOR_JOB]: { Type: 'Wait', Seconds: o.pollIntervalSeconds, Next: S.DESCRIBE_JOB },
-    [S.DESCRIBE_JOB]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:drs:describeJobs',
-      Parameters: { Filters: { 'JobIDs.$': 'States.Array($.run.job.JobID)' } },
-      ResultSelector: { 'Status.$': '$.Items[0].Status' },
-      ResultPath: '$.run.jobStatus',
-      Retry: [DRS_RETRY],
-      Catch: TO_COLLECT,
-      Next: S.COUNT_POLL,
-    },
+    [S.DESCRIBE_JOB]: describeJobState(S.COUNT_POLL, { resultPath: '$.run.error', next: S.COLLECT }),
     [S.COUNT_POLL]: {
       Type: 'Pass',
       Parameters: drillCounters({ polls: 'States.MathAdd($.run.drill.Polls, 1)' }),
@@ -244,16 +221,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     // starts no further wave and waits up to its timeout again for that job to end, so that the
     // clean-up sees every instance the job launches.
     [S.DRAIN_WAIT]: { Type: 'Wait', Seconds: o.pollIntervalSeconds, Next: S.DRAIN_DESCRIBE },
-    [S.DRAIN_DESCRIBE]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:drs:describeJobs',
-      Parameters: { Filters: { 'JobIDs.$': 'States.Array($.run.job.JobID)' } },
-      ResultSelector: { 'Status.$': '$.Items[0].Status' },
-      ResultPath: '$.run.jobStatus',
-      Retry: [DRS_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.drainError', Next: S.COLLECT }],
-      Next: S.DRAIN_COUNT,
-    },
+    [S.DRAIN_DESCRIBE]: describeJobState(S.DRAIN_COUNT, { resultPath: '$.run.drainError', next: S.COLLECT }),
     [S.DRAIN_COUNT]: {
       Type: 'Pass',
       Parameters: drillCounters({ polls: 'States.MathAdd($.run.drill.Polls, 1)' }),
@@ -279,10 +247,15 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
       ResultSelector: { ...Object.fromEntries(COLLECT_FIELDS.map((f) => [`${f}.$`, `$.Payload.${f}`])) },
       ResultPath: '$.result',
       Retry: [LAMBDA_RETRY, { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 5, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: 'FULL' }],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.collectError', Next: 'CollectFailed' }],
-      Next: o.checkFunctionArn !== undefined ? S.CHECK_SERVERS : afterChecks,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.collectError', Next: actions.length > 0 ? S.REMOVE_LAUNCH_ACTIONS_ON_COLLECT_FAILURE : 'CollectFailed' }],
+      Next: checks.length > 0 ? S.CHECK_SERVERS : afterChecks,
     },
-    ...(o.checkFunctionArn !== undefined ? checkStates(o, afterChecks) : {}),
+    ...(checks.length > 0 ? checkStates({ drillName: o.drillName, functionArn: o.functionArn, checks, checkConcurrency: o.checkConcurrency },
+      collectPayload(o), Object.fromEntries(COLLECT_FIELDS.map((f) => [`${f}.$`, `$.Payload.${f}`])), afterJudge) : {}),
+    ...(actions.length > 0 ? {
+      ...removeLaunchActionsState(actions, S.REMOVE_LAUNCH_ACTIONS, afterChecks),
+      ...removeLaunchActionsState(actions, S.REMOVE_LAUNCH_ACTIONS_ON_COLLECT_FAILURE, 'CollectFailed'),
+    } : {}),
     CollectFailed: {
       Type: 'Fail',
       Error: DrillErrors.CLEANUP_FAILED,
@@ -352,12 +325,21 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
       Type: 'Choice',
       Choices: [
         { Variable: '$.run.cleanupError', IsPresent: true, Next: 'CleanUpFailed' },
+        ...(actions.length > 0 ? [{ Variable: '$.run.launchActionError', IsPresent: true, Next: 'LaunchActionCleanUpFailed' }] : []),
         { Variable: '$.result.Succeeded', BooleanEquals: true, Next: 'DrillSucceeded' },
         { Not: { Variable: '$.run.refusal', StringEquals: '' }, Next: 'DrillRefused' },
       ],
       Default: 'DrillFailed',
     },
     CleanUpFailed: { Type: 'Fail', Error: DrillErrors.CLEANUP_FAILED, CausePath: '$.run.cleanupError.Cause' },
+    ...(actions.length > 0 ? {
+      LaunchActionCleanUpFailed: {
+        Type: 'Fail',
+        Error: DrillErrors.CLEANUP_FAILED,
+        Cause: `The drill could not remove its launch actions (${actions.map((a) => a.actionId).join(', ')}) from every drilled server; a recovery of those ` +
+          'servers would run them. Remove them with DeleteLaunchAction (DRS console: the source server\'s post-launch settings), and see the execution\'s history for the error.',
+      },
+    } : {}),
     DrillSucceeded: { Type: 'Succeed', OutputPath: '$.result.Detail' },
     DrillRefused: { Type: 'Fail', Error: DrillErrors.REFUSED, CausePath: '$.result.Summary' },
     DrillFailed: { Type: 'Fail', Error: DrillErrors.FAILED, CausePath: '$.result.Summary' },
@@ -365,89 +347,17 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
   return {
     Comment: `cdk-drs-multi-account RecoveryDrill ${o.drillName}`,
     StartAt: S.CHECK_INPUT,
-    // A backstop only: the drill's own timeout (TimedOut) stops it first, with the clean-up.
-    TimeoutSeconds: 2 * o.timeoutSeconds + (o.keepInstancesSeconds ?? 0) + 3600,
+    // A backstop only: the drill's own timeout (TimedOut) and the checks' timeouts stop it first,
+    // with the clean-up. The checks' share: each server's checks in turn, `checkConcurrency` at a
+    // time, for as many servers as DRS allows in active jobs.
+    TimeoutSeconds: 2 * o.timeoutSeconds + (o.keepInstancesSeconds ?? 0) + 3600 + checksBackstopSeconds(checks, o.checkConcurrency),
     States: states,
   };
 }
 
-/**
- * The user's check, per launched server (a Map of Lambda invocations), then the `judge` step,
- * which fails the servers whose check did not pass and ends their recovery time at the check.
- * A check that throws fails its server only; if the checks cannot run at all, every launched
- * server fails ("the check did not run"). The clean-up runs in every case.
- */
-function checkStates(o: DrillDefinitionOptions, next: string): Record<string, State> {
-  const S = DrillStates;
-  return {
-    [S.CHECK_SERVERS]: {
-      Type: 'Map',
-      Comment: 'The user\'s check of each launched server, before the clean-up.',
-      ItemsPath: '$.result.Launched',
-      ItemSelector: { 'Server.$': '$$.Map.Item.Value', 'ExecutionName.$': '$$.Execution.Name' },
-      MaxConcurrency: o.checkConcurrency ?? 10,
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'INLINE' },
-        StartAt: S.CHECK_SERVER,
-        States: {
-          [S.CHECK_SERVER]: {
-            Type: 'Task',
-            Resource: 'arn:aws:states:::lambda:invoke',
-            Parameters: {
-              FunctionName: o.checkFunctionArn,
-              Payload: {
-                'drillName': o.drillName,
-                'executionName.$': '$.ExecutionName',
-                'sourceServerId.$': '$.Server.SourceServerID',
-                'recoveryInstanceId.$': '$.Server.RecoveryInstanceID',
-                'ec2InstanceId.$': '$.Server.Ec2InstanceID',
-              },
-            },
-            ResultSelector: { 'Result.$': '$.Payload' },
-            ResultPath: '$.check',
-            Retry: [LAMBDA_RETRY],
-            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.checkError', Next: 'CheckErrored' }],
-            Next: 'CheckDone',
-          },
-          CheckDone: {
-            Type: 'Pass',
-            Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result.$': '$.check.Result', 'CheckedAt.$': '$$.State.EnteredTime' },
-            End: true,
-          },
-          CheckErrored: {
-            Type: 'Pass',
-            Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Error.$': '$.checkError', 'CheckedAt.$': '$$.State.EnteredTime' },
-            End: true,
-          },
-        },
-      },
-      ResultPath: '$.checks',
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.checkError', Next: 'NoChecks' }],
-      Next: S.JUDGE,
-    },
-    NoChecks: { Type: 'Pass', Result: [], ResultPath: '$.checks', Next: S.JUDGE },
-    [S.JUDGE]: {
-      Type: 'Task',
-      Comment: 'Fails the servers whose check did not pass; the recovery time ends at the check.',
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: {
-        FunctionName: o.functionArn,
-        Payload: {
-          ...collectPayload(o),
-          'Step': 'judge',
-          'Servers.$': '$.result.Detail.servers',
-          'TerminateBatches.$': '$.result.TerminateBatches',
-          'Checks.$': '$.checks',
-        },
-      },
-      ResultSelector: { ...Object.fromEntries(COLLECT_FIELDS.map((f) => [`${f}.$`, `$.Payload.${f}`])) },
-      ResultPath: '$.result',
-      Retry: [LAMBDA_RETRY],
-      // The collect result stays: the clean-up runs with it.
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.judgeError', Next: next }],
-      Next: next,
-    },
-  };
+function checksBackstopSeconds(checks: readonly DefinitionCheck[], concurrency = 10): number {
+  const perServer = checks.reduce((sum, c) => sum + (c.timeoutSeconds ?? 0) + (c.intervalSeconds ?? 0), 0);
+  return perServer * Math.ceil(RecoveryLimits.SERVERS_IN_ACTIVE_JOBS / concurrency);
 }
 
 /** What the collect and judge steps are told. */

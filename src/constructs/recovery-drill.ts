@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,161 +6,21 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
-import { ExtendedSourceServer, IExtendedSourceServer } from './extended-source-server';
+import { OwnerTags } from '../contract';
+import { DrillCheck } from './drill-check';
+import { checkAcknowledgements, checkProblems, checkStatements, definitionChecks } from './drill-check-plan';
 import { acknowledgeFinding } from './nag';
 import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './recovery-drill-compliance';
 import { drillDefinition } from './recovery-drill-definition';
-import { ServerSelector } from './server-selector';
-import { StagingAccountExtension } from './staging-account-extension';
+import { stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, unknownSourceTags } from './recovery-drill-iam';
+import { ExistingRecoveryInstance, RecoveryDrillProps } from './recovery-drill-props';
 import { throwIfProblems } from './validation';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
 import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
 import { DrillStepsFunction } from '../handlers/drill-steps-function';
 
-/**
- * What a drill does with a selected server that already has a recovery instance (a drill would
- * replace that instance).
- */
-export enum ExistingRecoveryInstance {
-  /** Leave the server out of the drill, and name it in the result. */
-  SKIP = 'skip',
-  /** Refuse to start the drill. */
-  REFUSE = 'refuse',
-}
-
-/**
- * Properties for a `RecoveryDrill`. Give the servers to drill with exactly one of `servers`,
- * `extensions` and `selector`.
- */
-export interface RecoveryDrillProps {
-  /**
-   * These extended source servers.
-   *
-   * @default - none
-   */
-  readonly servers?: IExtendedSourceServer[];
-
-  /**
-   * The servers these `StagingAccountExtension`s own (by their owner tags, at the time the
-   * drill runs).
-   *
-   * @default - none
-   */
-  readonly extensions?: StagingAccountExtension[];
-
-  /**
-   * Every extended server of this account and Region that matches, by its hostname and its tags
-   * in this account, at the time the drill runs.
-   *
-   * @default - none
-   */
-  readonly selector?: ServerSelector;
-
-  /**
-   * A name for the drill: the value of its tag on the recovery jobs, and the `DrillName`
-   * dimension of its metrics. Letters, digits and `-_.:/`, at most 128 characters.
-   *
-   * @default - a name unique to this construct in the app
-   */
-  readonly drillName?: string;
-
-  /**
-   * Also run the drill on this schedule (an EventBridge rule starts the state machine).
-   *
-   * @default - on demand only (`StartExecution`, see `grantStart`)
-   */
-  readonly schedule?: events.Schedule;
-
-  /**
-   * Servers per recovery job (one job per wave); DRS allows 100.
-   *
-   * @default 100
-   */
-  readonly serversPerJob?: number;
-
-  /**
-   * A tag of the extended servers that orders the waves: servers with the tag go first, one
-   * wave (or more, of `serversPerJob`) per value in ascending order (numbers as numbers), then
-   * the servers without it.
-   *
-   * @default - no order: waves in the order DRS lists the servers
-   */
-  readonly waveTagKey?: string;
-
-  /**
-   * What to do with a server that already has a recovery instance.
-   *
-   * @default ExistingRecoveryInstance.SKIP
-   */
-  readonly existingRecoveryInstance?: ExistingRecoveryInstance;
-
-  /**
-   * Fails the drill when any server's recovery time (from its job's start to launched) exceeds
-   * it.
-   *
-   * @default - no objective: only launch failures fail the drill
-   */
-  readonly recoveryTimeObjective?: Duration;
-
-  /**
-   * Keep the drill instances this long after the last wave, for manual checks, before the
-   * clean-up terminates them.
-   *
-   * @default - terminate right away
-   */
-  readonly keepInstancesFor?: Duration;
-
-  /**
-   * How long the drill waits for its recovery jobs in all. When it runs out, the drill stops
-   * (no further waves), terminates what it launched, and fails as TIMED_OUT.
-   *
-   * @default Duration.hours(2)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * How often the drill asks DRS whether a job has ended (each ask is two state transitions).
-   *
-   * @default Duration.minutes(1)
-   */
-  readonly pollInterval?: Duration;
-
-  /**
-   * The event bus for the drill's result event.
-   *
-   * @default - the account's default event bus
-   */
-  readonly eventBus?: events.IEventBus;
-
-  /**
-   * A check of each launched server, before the clean-up: a Lambda function invoked with
-   * `{ drillName, executionName, sourceServerId, recoveryInstanceId, ec2InstanceId }` that
-   * returns `{ "passed": true }` when the recovered server works (for example after probing its
-   * application). Any other answer, or an error, fails that server (with the answer's `detail`
-   * as the reason); a server's recovery time then ends when its check ended.
-   *
-   * @default - no check: a server succeeds when it is LAUNCHED
-   */
-  readonly check?: lambda.IFunction;
-
-  /**
-   * Checks running at once.
-   *
-   * @default 10
-   */
-  readonly checkConcurrency?: number;
-
-  /**
-   * Sent the alarm on a failed drill, and each drill's result event.
-   *
-   * @default - no notifications
-   */
-  readonly topic?: sns.ITopic;
-}
 
 /**
  * A DR drill as code: launches drill instances of extended source servers with AWS Elastic
@@ -183,7 +43,6 @@ export interface RecoveryDrillProps {
  * import { App, Duration, Stack } from 'aws-cdk-lib';
  * import * as events from 'aws-cdk-lib/aws-events';
  * import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
  * import { ExtendedSourceServer, RecoveryDrill } from 'cdk-drs-multi-account';
  *
  * const app = new App();
@@ -230,7 +89,8 @@ export class RecoveryDrill extends Construct {
     const serversPerJob = props.serversPerJob ?? RecoveryLimits.SERVERS_PER_JOB;
     const timeout = props.timeout ?? Duration.hours(2);
     const pollInterval = props.pollInterval ?? Duration.minutes(1);
-    throwIfProblems('RecoveryDrill', this, checkProps(props, this.drillName, serversPerJob, timeout, pollInterval));
+    const checks = [...(props.checks ?? []), ...(props.check ? [DrillCheck.lambdaFunction(props.check)] : [])];
+    throwIfProblems('RecoveryDrill', this, [...checkProps(props, this.drillName, serversPerJob, timeout, pollInterval, checks.length), ...checkProblems(checks)]);
     this.eventBus = props.eventBus;
 
     const logKey = drillLogKey(this, this.drillName);
@@ -285,17 +145,10 @@ export class RecoveryDrill extends Construct {
       keepInstancesSeconds: props.keepInstancesFor?.toSeconds(),
       eventBusName: props.eventBus?.eventBusName ?? 'default',
       metricNamespace: METRICS_NAMESPACE,
-      checkFunctionArn: props.check?.functionArn,
+      checks: definitionChecks(checks, this.drillName, this.node.addr),
       checkConcurrency: props.checkConcurrency,
     });
-    if (props.check) {
-      // The function itself (no `:*`): the state machine invokes its unqualified ARN.
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'InvokeServerCheck',
-        actions: ['lambda:InvokeFunction'],
-        resources: [props.check.functionArn],
-      }));
-    }
+    for (const statement of checkStatements(checks, startRecoveryScopes(props))) this.role.addToPrincipalPolicy(statement);
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
       retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey,
     });
@@ -307,7 +160,8 @@ export class RecoveryDrill extends Construct {
       logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     const policy = this.role.node.findChild('DefaultPolicy');
-    for (const [findingId, reason] of Object.entries(stateMachineAcknowledgements(this, props))) acknowledgeFinding(policy, findingId, reason);
+    const acks = { ...stateMachineAcknowledgements(this.stepFunction, props), ...checkAcknowledgements(checks) };
+    for (const [findingId, reason] of Object.entries(acks)) acknowledgeFinding(policy, findingId, reason);
 
     this.alarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
       alarmDescription: `cdk-drs-multi-account drill ${this.drillName} did not succeed (see its result event and execution)`,
@@ -402,7 +256,9 @@ export class RecoveryDrill extends Construct {
 
 const DRILL_NAME = /^[A-Za-z0-9\-_.:/]{1,128}$/;
 
-function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob: number, timeout: Duration, poll: Duration): string[] {
+function checkProps(
+  props: RecoveryDrillProps, drillName: string, serversPerJob: number, timeout: Duration, poll: Duration, checkCount: number,
+): string[] {
   const problems: string[] = [];
   const given = [props.servers, props.extensions, props.selector].filter((x) => x !== undefined).length;
   if (given !== 1) problems.push(`give exactly one of servers, extensions and selector (got ${given})`);
@@ -425,7 +281,7 @@ function checkProps(props: RecoveryDrillProps, drillName: string, serversPerJob:
     (!Number.isInteger(props.checkConcurrency) || props.checkConcurrency < 1 || props.checkConcurrency > 40)) {
     problems.push(`checkConcurrency must be a whole number from 1 to 40, got ${props.checkConcurrency}`);
   }
-  if (props.checkConcurrency !== undefined && props.check === undefined) problems.push('checkConcurrency needs check');
+  if (props.checkConcurrency !== undefined && checkCount === 0) problems.push('checkConcurrency needs checks');
   if (props.keepInstancesFor !== undefined && props.keepInstancesFor.toSeconds() > 365 * 24 * 3600) problems.push('keepInstancesFor must be at most a year (a Step Functions execution\'s limit)');
   return problems;
 }
@@ -436,159 +292,4 @@ function drillTargets(props: RecoveryDrillProps): DrillTargets {
     return { Owners: props.extensions.map((e) => ({ StackId: e.ownerTags[OwnerTags.STACK_ID], LogicalId: e.ownerTags[OwnerTags.LOGICAL_ID] })) };
   }
   return { Selector: props.selector!._render() };
-}
-
-/** `<resource>/*` of DRS in the stack's partition, Region and account (pseudo parameters, as cdk-nag names them). */
-function arn(resource: string): string {
-  return `arn:${Aws.PARTITION}:drs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}/*`;
-}
-
-/** The read-only steps: what to drill, and what its jobs did. */
-function stepsStatements(drillName: string): iam.PolicyStatement[] {
-  return [
-    new iam.PolicyStatement({
-      sid: 'ReadServersInstancesJobs',
-      actions: ['drs:DescribeSourceServers', 'drs:DescribeRecoveryInstances', 'drs:DescribeJobs'],
-      resources: ['*'],
-    }),
-    new iam.PolicyStatement({
-      sid: 'ReadDrillJobLogs',
-      actions: ['drs:DescribeJobLogItems'],
-      resources: [arn('job')],
-      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillName } },
-    }),
-  ];
-}
-
-/**
- * StartRecovery conditions on the servers: their ARNs; an extension's owner tags; a selector's
- * tag conditions where it requires them (tagEquals / hasTag, alone or in allOf).
- */
-function startRecoveryScopes(props: RecoveryDrillProps): Array<{ resources: string[]; conditions?: Record<string, Record<string, unknown>> }> {
-  if (props.servers) return [{ resources: props.servers.map((s) => s.sourceServerArn) }];
-  if (props.extensions) {
-    return props.extensions.map((e) => ({
-      resources: [arn('source-server')],
-      conditions: { StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) },
-    }));
-  }
-  return [{ resources: [arn('source-server')], conditions: selectorTagConditions(props.selector!._render()) }];
-}
-
-/** IAM conditions a selector implies on the server's tags, if any. */
-function selectorTagConditions(selector: ServerSelectorProperty): Record<string, Record<string, unknown>> | undefined {
-  const required = selector.Type === SelectorTypes.ALL_OF ? (selector.Selectors ?? []) : [selector];
-  const equals: Record<string, string[]> = {};
-  const present: Record<string, string> = {};
-  for (const s of required) {
-    if (s.Type !== SelectorTypes.TAG || s.Key === undefined || Token.isUnresolved(s.Key)) continue;
-    if (s.Values) equals[`aws:ResourceTag/${s.Key}`] = [...s.Values];
-    else present[`aws:ResourceTag/${s.Key}`] = 'false';
-  }
-  const conditions: Record<string, Record<string, unknown>> = {};
-  if (Object.keys(equals).length > 0) conditions.StringEquals = equals;
-  if (Object.keys(present).length > 0) conditions.Null = present;
-  return Object.keys(conditions).length > 0 ? conditions : undefined;
-}
-
-function stateMachineStatements(props: RecoveryDrillProps, drillName: string): iam.PolicyStatement[] {
-  const drillTagInRequest = {
-    StringEquals: { [`aws:RequestTag/${DrillTags.DRILL}`]: drillName },
-    Null: { [`aws:RequestTag/${DrillTags.EXECUTION}`]: 'false' },
-  };
-  const statements = startRecoveryScopes(props).map((s, i) => new iam.PolicyStatement({
-    sid: `StartDrillOfDrilledServers${i === 0 ? '' : i}`,
-    actions: ['drs:StartRecovery'],
-    resources: s.resources,
-    conditions: {
-      ...s.conditions,
-      StringEquals: { ...s.conditions?.StringEquals, ...drillTagInRequest.StringEquals },
-      Null: { ...s.conditions?.Null, ...drillTagInRequest.Null },
-    },
-  }));
-  const account = `arn:${Aws.PARTITION}:drs:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
-  return [
-    ...statements,
-    new iam.PolicyStatement({
-      sid: 'TagDrillJobsOnStart',
-      // Tags passed to StartRecovery are authorized as drs:TagResource on what it creates.
-      actions: ['drs:TagResource'],
-      resources: [`${account}:job/*`, `${account}:recovery-instance/*`],
-      conditions: { StringEquals: { ...drillTagInRequest.StringEquals, 'drs:CreateAction': 'StartRecovery' }, Null: drillTagInRequest.Null },
-    }),
-    new iam.PolicyStatement({
-      sid: 'FollowJobs',
-      actions: ['drs:DescribeJobs'],
-      resources: ['*'],
-    }),
-    new iam.PolicyStatement({
-      sid: 'TerminateDrillInstances',
-      // Reading 1: the recovery instance carries the tags given to StartRecovery.
-      actions: ['drs:TerminateRecoveryInstances'],
-      resources: [`${account}:recovery-instance/*`],
-      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillName } },
-    }),
-    ...instanceScopesBySourceTags(props).map((conditions, i) => new iam.PolicyStatement({
-      sid: `TerminateInstancesOfDrilledServers${i === 0 ? '' : i}`,
-      // Reading 2: the launch copies the source server's tags to the recovery instance.
-      actions: ['drs:TerminateRecoveryInstances'],
-      resources: [`${account}:recovery-instance/*`],
-      conditions,
-    })),
-    new iam.PolicyStatement({
-      sid: 'PublishResult',
-      actions: ['events:PutEvents'],
-      resources: [props.eventBus?.eventBusArn ?? `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
-    }),
-    new iam.PolicyStatement({
-      sid: 'PublishMetrics',
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
-    }),
-  ];
-}
-
-/**
- * Conditions on a recovery instance's tags that hold when DRS copies the source server's tags
- * to it: the drilled servers' owner tags where the drill knows them. Servers whose tags the
- * drill does not know get none (see `unknownSourceTags`).
- */
-function instanceScopesBySourceTags(props: RecoveryDrillProps): Array<Record<string, Record<string, unknown>>> {
-  if (props.extensions) {
-    return props.extensions.map((e) => ({ StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) }));
-  }
-  if (props.servers) {
-    const stackIds = [...new Set(props.servers.filter((s) => s instanceof ExtendedSourceServer).map((s) => Stack.of(s).stackId))];
-    return stackIds.length > 0 ? [{ StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackIds } }] : [];
-  }
-  const byTags = selectorTagConditions(props.selector!._render());
-  return byTags ? [byTags] : [];
-}
-
-/** Whether some drilled servers have tags the drill cannot name in IAM (imported servers, a selector without tag conditions). */
-function unknownSourceTags(props: RecoveryDrillProps): boolean {
-  if (props.extensions) return false;
-  if (props.servers) return props.servers.some((s) => !(s instanceof ExtendedSourceServer));
-  return selectorTagConditions(props.selector!._render()) === undefined;
-}
-
-function stateMachineAcknowledgements(scope: RecoveryDrill, props: RecoveryDrillProps): Record<string, string> {
-  const acks: Record<string, string> = {
-    'AwsSolutions-IAM5[Resource::*]':
-      'drs:DescribeJobs has no resource-level permissions; cloudwatch:PutMetricData supports none and is limited to the drill namespace (cloudwatch:namespace); ' +
-      'the log delivery and X-Ray actions Step Functions needs for logging and tracing support no resource.',
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:recovery-instance/*]':
-      "TerminateRecoveryInstances only on recovery instances carrying this drill's tag (aws:ResourceTag), and tagging only by StartRecovery with that tag; ids are assigned at launch.",
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:job/*]':
-      "Tagging only by StartRecovery (drs:CreateAction) with this drill's tag; job ids are assigned at launch.",
-  };
-  if (!props.servers) {
-    acks['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:source-server/*]'] = props.extensions
-      ? "StartRecovery only on servers carrying a drilled StagingAccountExtension's owner tags (aws:ResourceTag) and only with this drill's tag (aws:RequestTag)."
-      : "StartRecovery only with this drill's tag (aws:RequestTag), and on servers with the selector's required tags where it requires any; the selector picks servers at run time.";
-  }
-  const fn = scope.stepFunction.node.defaultChild as CfnResource;
-  acks[`AwsSolutions-IAM5[Resource::<${Stack.of(scope).getLogicalId(fn)}.Arn>:*]`] = 'lambda:InvokeFunction on the versions of the drill\'s own function (written by grantInvoke).';
-  return acks;
 }

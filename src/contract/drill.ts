@@ -153,8 +153,10 @@ export interface CollectResult {
   /** Recovery instances this execution launched, in batches of at most 200. */
   readonly TerminateBatches: string[][];
   readonly TerminateCount: number;
-  /** The launched servers, for the user's check. */
-  readonly Launched: Array<{ readonly SourceServerID: string; readonly RecoveryInstanceID: string; readonly Ec2InstanceID: string }>;
+  /** The launched servers, for the checks. */
+  readonly Launched: Array<{
+    readonly SourceServerID: string; readonly JobID: string; readonly RecoveryInstanceID: string; readonly Ec2InstanceID: string;
+  }>;
   readonly Summary: string;
 }
 
@@ -167,6 +169,23 @@ export interface CheckOutcome {
   readonly Error?: { readonly Error?: string; readonly Cause?: string };
   /** When the check ended (`$$.State.EnteredTime` of the state after it). */
   readonly CheckedAt?: string;
+}
+
+/** Payload of the `launchActionRuns` step: one server's runs of the drill's launch actions, in its job. */
+export interface LaunchActionRunsRequest {
+  readonly Step: 'launchActionRuns';
+  readonly JobID: string;
+  readonly SourceServerID: string;
+  /** The drill's launch action ids. */
+  readonly ActionIds: string[];
+}
+
+/** Result of the `launchActionRuns` step (Choice states decide on `Status`). */
+export interface LaunchActionRunsResult {
+  /** SUCCEEDED when every action's run succeeded; FAILED when one failed; PENDING otherwise (in progress, or not reported yet). */
+  readonly Status: 'SUCCEEDED' | 'FAILED' | 'PENDING';
+  /** Why, for the server's reason (the failed run's `failureReason`, or what is still missing). */
+  readonly Detail: string;
 }
 
 /** Payload of the `judge` step: the collect step's request and result, and the checks. */

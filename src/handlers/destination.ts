@@ -51,6 +51,8 @@ export interface AnswerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly write?: (line: string) => void;
   readonly env: Env;
+  /** First pause between two attempts of the response PUT. @default RESPONSE_BASE_DELAY_MS */
+  readonly responseRetryBaseDelayMs?: number;
 }
 
 /** Answers FAILED for the request a failed asynchronous invocation carried, if it was CloudFormation's. */
@@ -72,6 +74,6 @@ export async function answerFailedInvocation(
     `; see the function's log${context.logStreamName ? ` (this answer from log stream ${context.logStreamName})` : ''}, then retry the deployment`;
   log('answering FAILED for a request whose invocations all failed', { condition, attempts: attempts ?? null, physicalResourceId });
   await sendResponse(request.ResponseURL, responseBody(request, { status: 'FAILED', physicalResourceId, reason }), {
-    put: options.put, sleep: options.sleep, log,
+    put: options.put, sleep: options.sleep, log, baseDelayMs: options.responseRetryBaseDelayMs,
   });
 }

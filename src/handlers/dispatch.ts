@@ -39,6 +39,10 @@ export interface HandlerTiming {
   readonly waitTimeoutMs?: number;
   /** How long a Create retries AccessDenied while a new role propagates. @default 120 000 */
   readonly propagationWindowMs?: number;
+  /** Longest pause between two of those retries. @default 15 000 */
+  readonly propagationMaxDelayMs?: number;
+  /** First pause between two attempts of the response PUT; doubles. @default 1 000 */
+  readonly responseRetryBaseDelayMs?: number;
 }
 
 export interface HandlerDeps {
@@ -126,6 +130,7 @@ function lifecycleOptions(event: CloudFormationEvent, context: LambdaContextLike
     pollIntervalMs: timing.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     deadline,
     propagationWindowMs: event.RequestType === 'Create' ? timing.propagationWindowMs ?? DEFAULT_PROPAGATION_WINDOW_MS : 0,
+    ...(timing.propagationMaxDelayMs !== undefined ? { propagationMaxDelayMs: timing.propagationMaxDelayMs } : {}),
     retry: { deadline: hard, ...(timing.retryBaseDelayMs !== undefined ? { baseDelayMs: timing.retryBaseDelayMs } : {}) },
     log,
   };
@@ -241,7 +246,9 @@ export async function handleEvent(event: CloudFormationEvent, context: LambdaCon
 export async function runHandler(event: CloudFormationEvent, context: LambdaContextLike, deps: HandlerDeps): Promise<HandlerResult | undefined> {
   // Lambda gave up on an asynchronous invocation (the on-failure destination is this function).
   if (isDestinationRecord(event)) {
-    await answerFailedInvocation(event, context, { put: deps.put, sleep: deps.sleep, write: deps.write, env: deps.env });
+    await answerFailedInvocation(event, context, {
+      put: deps.put, sleep: deps.sleep, write: deps.write, env: deps.env, responseRetryBaseDelayMs: deps.timing?.responseRetryBaseDelayMs,
+    });
     return undefined;
   }
   const { account, region } = accountAndRegion(event, context, deps.env);
@@ -257,6 +264,8 @@ export async function runHandler(event: CloudFormationEvent, context: LambdaCont
   const withLogHint = result.status === 'FAILED' && context.logStreamName
     ? { ...result, reason: `${result.reason} (log stream ${context.logStreamName})` }
     : result;
-  await sendResponse(event.ResponseURL, responseBody(event, withLogHint), { put: deps.put, sleep: deps.sleep, log });
+  await sendResponse(event.ResponseURL, responseBody(event, withLogHint), {
+    put: deps.put, sleep: deps.sleep, log, baseDelayMs: deps.timing?.responseRetryBaseDelayMs,
+  });
   return result;
 }

@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ExtendedSourceServer, RecoveryDrill, RecoveryDrillProps, ServerSelector, StagingAccountExtension } from '../../src';
+import { DrillCheck, ExtendedSourceServer, LaunchActionParameterType, RecoveryDrill, RecoveryDrillProps, ServerSelector, StagingAccountExtension } from '../../src';
 import { OwnerTags } from '../../src/contract';
 import { DrillTags } from '../../src/contract/drill';
 import { definitionsFrom } from '../drill/harness';
@@ -251,15 +251,133 @@ describe('docs/iam.md', () => {
     new RecoveryDrill(stack, 'D2', {
       servers: [new ExtendedSourceServer(stack, 'Web', { stagingSourceServerArn: STAGING_ARN })],
       check: lambda.Function.fromFunctionArn(stack, 'Probe', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:probe`),
+      checks: [DrillCheck.ec2StatusChecks(), DrillCheck.ssmDocument({
+        documentName: 'AWS-RunShellScript', parameters: { commands: { value: 'uptime-command', type: LaunchActionParameterType.SSM_STORE } },
+      })],
     });
     const template = Template.fromStack(stack).toJSON() as CfnTemplate;
     const sids = Object.entries(template.Resources!).filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('D'))
       .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: { Sid?: string }[] }).Statement)
       .map((s) => s.Sid).filter((sid): sid is string => sid !== undefined);
     expect(new Set(sids).size).toBeGreaterThanOrEqual(10);
-    expect(sids).toContain('InvokeServerCheck');
+    expect(sids).toEqual(expect.arrayContaining(['InvokeServerCheck', 'ReadInstanceStatus', 'DrillLaunchActionsOfDrilledServers', 'RunCheckDocumentsThroughDrs']));
     const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'iam.md'), 'utf8');
     const documented = [...doc.matchAll(/^### `([A-Za-z0-9]+)`/gm)].map((m) => m[1]);
     for (const sid of sids) expect(documented).toContain(sid);
+  });
+});
+
+describe('checks (DrillCheck)', () => {
+  const PROBE = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:probe`;
+  const all = (states: Record<string, any>): Record<string, any> => Object.assign({}, ...Object.entries(states).map(([n, st]) =>
+    ({ [n]: st, ...(st.ItemProcessor ? all(st.ItemProcessor.States) : {}) })));
+
+  test.each<[string, () => DrillCheck[], string]>([
+    ['two EC2 status checks', () => [DrillCheck.ec2StatusChecks(), DrillCheck.ec2StatusChecks()], 'checks: give DrillCheck.ec2StatusChecks at most once'],
+    ['a timeout shorter than the interval', () => [DrillCheck.ec2StatusChecks({ timeout: Duration.seconds(10), interval: Duration.seconds(30) })],
+      'checks[0].timeout (10 s) must be at least its interval (30 s)'],
+    ['a bad document name', () => [DrillCheck.ssmDocument({ documentName: 'my doc' })], "checks[0].documentName must be an SSM document name or ARN (letters, digits, -/:), got 'my doc'"],
+    ['a bad version', () => [DrillCheck.ssmDocument({ documentName: 'AWS-RunShellScript', documentVersion: 'v1' })], 'checks[0].documentVersion must be a number, $DEFAULT or $LATEST'],
+    ['an order out of range', () => [DrillCheck.ec2StatusChecks(), DrillCheck.ssmDocument({ documentName: 'D', order: 1 })], 'checks[1].order must be a whole number from 2 to 10000'],
+    ['a parameter value DRS refuses', () => [DrillCheck.ssmDocument({ documentName: 'D', parameters: { commands: { value: 'echo hi' } } })],
+      'checks[0].parameters.commands.value must be 1-1011 letters, digits'],
+  ])('validation: %s', (_, checks, message) => {
+    expect(() => build(() => ({ selector: ServerSelector.all(), checks: checks() }))).toThrow(message);
+  });
+
+  test('a token is not validated at synth', () => {
+    expect(() => build((s) => ({
+      selector: ServerSelector.all(),
+      checks: [DrillCheck.ssmDocument({ documentName: new CfnParameter(s, 'Doc').valueAsString })],
+    }))).not.toThrow();
+  });
+
+  test('EC2 status checks: Wait states between DescribeInstanceStatus (IncludeAllInstances), no Lambda; ec2 permission on * only', () => {
+    const { stack, drill, template: t } = build(() => ({ selector: ServerSelector.all(), checks: [DrillCheck.ec2StatusChecks()] }));
+    const d = Object.values(definitionsFrom(t, ctx))[0];
+    const states = all(d.States);
+    expect(d.States.Collect.Next).toBe('CheckServers');
+    expect(states.DescribeInstanceStatus).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:ec2:describeInstanceStatus',
+      Parameters: { 'InstanceIds.$': 'States.Array($.Server.Ec2InstanceID)', 'IncludeAllInstances': true },
+    });
+    expect(states.WaitForInstanceStatus).toEqual({ Type: 'Wait', Seconds: 30, Next: 'CountInstanceStatusPoll' });
+    expect(states.InstanceStatusPending.Choices[0]).toMatchObject({ NumericGreaterThanEquals: 30 }); // 15 min / 30 s
+    expect(Object.values(states).filter((st: any) => st.Resource === 'arn:aws:states:::lambda:invoke').length).toBe(3); // plan, collect, judge
+    const authorize = authorizer(t, stack, drill.role);
+    const ask = (action: string, resource = '*') => authorize({ action, resource, account: ACCOUNT, region: REGION, context: {} }).allowed;
+    expect(ask('ec2:DescribeInstanceStatus')).toBe(true);
+    expect(ask('ec2:DescribeInstances')).toBe(false);
+    expect(ask('drs:PutLaunchAction', serverArn('s-0123456789abcdef0'))).toBe(false);
+  });
+
+  test('SSM document: put before each StartRecovery, read by the drill function, removed after the checks and before CollectFailed', () => {
+    const { template: t } = build(() => ({
+      selector: ServerSelector.all(),
+      checks: [DrillCheck.ssmDocument({ documentName: 'AWS-RunShellScript', parameters: { commands: { value: 'uptime' } } })],
+    }));
+    const again = build(() => ({ selector: ServerSelector.all(), checks: [DrillCheck.ssmDocument({ documentName: 'AWS-RunShellScript' })] })).template;
+    const d = Object.values(definitionsFrom(t, ctx))[0];
+    const states = all(d.States);
+    expect(d.States.NextWave.Choices[0].Next).toBe('SelectWave');
+    expect(d.States.PutLaunchActions).toMatchObject({ Type: 'Map', ItemsPath: '$.run.wave.Servers', Next: 'StartRecovery' });
+    expect(states.PutLaunchAction.Parameters).toMatchObject({
+      'ResourceId.$': '$.SourceServerID',
+      'ActionCode': 'AWS-RunShellScript',
+      'ActionVersion': '$DEFAULT',
+      'Category': 'VALIDATION',
+      'Optional': false,
+      'Active': true,
+      'Order': 9001,
+      'Parameters': { commands: { Value: 'uptime', Type: 'DYNAMIC' } },
+      'ActionId': expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/),
+    });
+    // The same drill gets the same action id at every synth.
+    const againId = all(Object.values(definitionsFrom(again, ctx))[0].States).PutLaunchAction.Parameters.ActionId;
+    expect(againId).toBe(states.PutLaunchAction.Parameters.ActionId);
+    expect(states.ReadLaunchActionRuns.Parameters.Payload).toMatchObject({ Step: 'launchActionRuns', ActionIds: [states.PutLaunchAction.Parameters.ActionId] });
+    expect(d.States.Judge.Next).toBe('RemoveLaunchActions');
+    expect(d.States.RemoveLaunchActions).toMatchObject({ ItemsPath: '$.run.plan.Waves', Next: 'CleanUp' });
+    expect(d.States.Collect.Catch[0].Next).toBe('RemoveLaunchActionsBeforeCollectFailed');
+    expect(d.States.RemoveLaunchActionsBeforeCollectFailed.Next).toBe('CollectFailed');
+    expect(states.RemoveLaunchActionsDeleteLaunchAction.Catch[0].ErrorEquals).toEqual(['Drs.ResourceNotFoundException']);
+    expect(d.States.Finish.Choices.map((c: any) => c.Next)).toContain('LaunchActionCleanUpFailed');
+  });
+
+  test('SSM document IAM: Put/DeleteLaunchAction on the drilled servers only; SSM for the document only through DRS', () => {
+    const { stack, drill, template: t } = build((s) => ({
+      servers: [ExtendedSourceServer.fromSourceServerId(s, 'S', 's-0123456789abcdef0')],
+      checks: [DrillCheck.ssmDocument({ documentName: 'AWS-RunShellScript' })],
+    }));
+    const authorize = authorizer(t, stack, drill.role);
+    const ask = (action: string, resource: string) => authorize({ action, resource, account: ACCOUNT, region: REGION, context: {} }).allowed;
+    for (const action of ['drs:PutLaunchAction', 'drs:DeleteLaunchAction']) {
+      expect(ask(action, serverArn('s-0123456789abcdef0'))).toBe(true);
+      expect(ask(action, serverArn('s-99999999999999999'))).toBe(false);
+    }
+    expect(ask('ssm:SendCommand', '*')).toBe(false);
+    const viaDrs = (action: string, resource: string, calledVia?: string) => authorize({
+      action, resource, account: ACCOUNT, region: REGION, context: calledVia ? { 'aws:CalledVia': [calledVia] } : {},
+    }).allowed;
+    const doc = `arn:aws:ssm:${REGION}::document/AWS-RunShellScript`;
+    expect(viaDrs('ssm:SendCommand', doc, 'drs.amazonaws.com')).toBe(true);
+    expect(viaDrs('ssm:SendCommand', `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, 'drs.amazonaws.com')).toBe(true);
+    expect(viaDrs('ssm:SendCommand', doc)).toBe(false);
+    expect(viaDrs('ssm:SendCommand', `arn:aws:ssm:${REGION}::document/AWS-RunPowerShellScript`, 'drs.amazonaws.com')).toBe(false);
+    const steps = authorizer(t, stack, drill.stepFunction.role!);
+    expect(steps({ action: 'drs:DescribeJobs', resource: '*', account: ACCOUNT, region: REGION, context: {} }).allowed).toBe(true);
+    expect(steps({ action: 'drs:PutLaunchAction', resource: serverArn('s-0123456789abcdef0'), account: ACCOUNT, region: REGION, context: {} }).allowed).toBe(false);
+  });
+
+  test('the deprecated check prop still works, and runs after checks', () => {
+    const { template: t } = build((s) => ({
+      selector: ServerSelector.all(),
+      checks: [DrillCheck.ec2StatusChecks()],
+      check: lambda.Function.fromFunctionArn(s, 'Probe', PROBE),
+    }));
+    const d = Object.values(definitionsFrom(t, ctx))[0];
+    expect(d.States.CheckServers.ItemProcessor.StartAt).toBe('StartInstanceStatusChecks');
+    expect(d.States.CheckServers.ItemProcessor.States.InstanceStatusOk.Choices[2].Next).toBe('CheckServer');
+    expect(d.States.CheckServers.ItemProcessor.States.CheckServer.Parameters.FunctionName).toBe(PROBE);
   });
 });

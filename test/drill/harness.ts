@@ -3,6 +3,8 @@
  * in a real Amazon States Language interpreter (aws-local-stepfunctions) against the local DRS:
  * - `arn:aws:states:::aws-sdk:drs:<action>` Tasks call the local DRS with @aws-sdk/client-drs,
  *   their parameters and results translated as Step Functions does (sdk-casing.ts);
+ * - `arn:aws:states:::aws-sdk:ec2:describeInstanceStatus` Tasks call the EC2 status fake
+ *   (`ec2`, over the local DRS's recovery instances), authorized with the state machine's role;
  * - `arn:aws:states:::lambda:invoke` runs the bundled Lambda asset in a process of its own;
  * - `arn:aws:states:::events:putEvents` and `aws-sdk:cloudwatch:putMetricData` are recorded
  *   (there is no local EventBridge or CloudWatch);
@@ -73,6 +75,11 @@ export interface DrillRunOptions {
   readonly functions?: Record<string, (payload: any) => Promise<unknown> | unknown>;
   /** The clock `$$.State.EnteredTime` reads (the local DRS's). @default real time */
   readonly now?: () => Date;
+  /**
+   * EC2 for `arn:aws:states:::aws-sdk:ec2:<action>` Tasks (test/local-drs/ec2-status.ts): called
+   * with Step Functions' parameters, answering as the integration does; errors named `Ec2.<code>`.
+   */
+  readonly ec2?: { readonly account: string; describeInstanceStatus(input: any): unknown };
 }
 
 export interface DrillRun {
@@ -110,6 +117,7 @@ function waitsOf(states: Record<string, any>, into: Record<string, any> = {}): R
     if (state.Type === 'Wait') into[name] = state;
     const inner = state.ItemProcessor ?? state.Iterator;
     if (inner) waitsOf(inner.States, into);
+    for (const branch of state.Branches ?? []) waitsOf(branch.States, into);
   }
   return into;
 }
@@ -196,6 +204,25 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
         if (typeof input.Namespace !== 'string' || !Array.isArray(input.MetricData)) throw new Error('PutMetricData needs Namespace and MetricData');
         for (const datum of input.MetricData) metrics.push({ Namespace: input.Namespace, ...datum });
         return {};
+      };
+    } else if (resource === `${SDK_PREFIX}ec2:describeInstanceStatus`) {
+      handlers[name] = async (input) => {
+        if (!o.ec2) throw new Error(`state ${name} calls EC2, but the run has no ec2 fake`);
+        const denied = o.iam?.stateMachine({ action: 'ec2:DescribeInstanceStatus', resource: '*', account: o.ec2.account, region: o.region, context: {} });
+        if (denied && !denied.allowed) {
+          sdkCalls.push({ state: name, operation: 'ec2:DescribeInstanceStatus', input, error: 'Ec2.UnauthorizedOperation' });
+          const e = new Error(`not authorized to perform ec2:DescribeInstanceStatus: ${denied.reason ?? ''}`);
+          e.name = 'Ec2.UnauthorizedOperation';
+          throw e;
+        }
+        try {
+          const output = o.ec2.describeInstanceStatus(input);
+          sdkCalls.push({ state: name, operation: 'ec2:DescribeInstanceStatus', input });
+          return output;
+        } catch (err: any) {
+          sdkCalls.push({ state: name, operation: 'ec2:DescribeInstanceStatus', input, error: err?.name });
+          throw err;
+        }
       };
     } else if (resource.startsWith(`${SDK_PREFIX}drs:`)) {
       const action = resource.slice(`${SDK_PREFIX}drs:`.length);

@@ -8,6 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { RecoveryDrill, RecoveryDrillProps } from '../../src';
 import { LocalDrs } from '../local-drs';
 import { definitionsFrom, drillAuthorizers, DrillRun, runDrill } from './harness';
+import { Ec2InstanceStatus } from '../local-drs/ec2-status';
 import { CfnTemplate } from '../support/cfn-template';
 
 export const STAGING = '111111111111';
@@ -20,6 +21,8 @@ export interface DrillWorld {
   readonly target: DrsClient;
   /** Extended server ids in the target account, in creation order. */
   readonly servers: string[];
+  /** EC2 DescribeInstanceStatus over the target account's recovery instances. */
+  readonly ec2: Ec2InstanceStatus;
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ export async function startWorld(options: WorldOptions): Promise<DrillWorld> {
     drs,
     target,
     servers,
+    ec2: new Ec2InstanceStatus(drs, TARGET, REGION),
     stop: async () => {
       target.destroy();
       await drs.stop();
@@ -94,5 +98,6 @@ export async function drill(
     input,
     functions,
     now: () => world.drs.now(),
+    ec2: world.ec2,
   });
 }

@@ -4,7 +4,7 @@
  * step is scheduled when the job is created and applied, in time order, by `Schedule.runUntil`
  * before each request is answered (and whenever a test advances the clock).
  */
-import type { Job, JobLog, JobLogEvent, JobLogEventData, LaunchStatus, RecoveryInstance, RecoveryInstanceProperties } from '@aws-sdk/client-drs';
+import type { Job, JobLog, LaunchActionsStatus, JobLogEvent, JobLogEventData, LaunchStatus, RecoveryInstance, RecoveryInstanceProperties } from '@aws-sdk/client-drs';
 
 export type JobType = 'LAUNCH' | 'TERMINATE';
 export type JobStatus = 'PENDING' | 'STARTED' | 'COMPLETED';
@@ -13,6 +13,8 @@ export interface JobServer {
   readonly sourceServerID: string;
   recoveryInstanceID?: string;
   launchStatus: LaunchStatus;
+  /** The runs of the server's launch actions, once it launched (launch-actions.ts). */
+  launchActionsStatus?: LaunchActionsStatus;
 }
 
 export interface JobRecord {
@@ -108,7 +110,7 @@ export function jobView(job: JobRecord): Job {
     creationDateTime: job.creationDateTime,
     endDateTime: job.endDateTime,
     status: job.status,
-    participatingServers: job.servers.map((s) => ({ ...s })),
+    participatingServers: job.servers.map((s) => JSON.parse(JSON.stringify(s))),
     tags: { ...job.tags },
     participatingResources: [],
   };

@@ -9,6 +9,7 @@
 import type { LaunchStatus } from '@aws-sdk/client-drs';
 import { conflict, DrsError, validationError } from './errors';
 import { instanceView, InstanceRecord, JobRecord, JobServer, jobView, logItem, RecoveryRegion, Schedule } from './jobs';
+import { LaunchActions } from './launch-actions';
 import { DrsFaults } from './recovery-faults';
 import { Caller, DrsService, QUOTA_SERVICE_CODE, requestTagContext, resourceTagContext } from './service';
 import { ServerRecord } from './state';
@@ -55,20 +56,36 @@ type Input = Record<string, unknown>;
 type Handler = (caller: Caller, input: Input) => unknown;
 
 export class Recovery {
-  readonly handlers: Readonly<Record<string, Handler>> = {
-    StartRecovery: (c, i) => this.startRecovery(c, i),
-    DescribeJobs: (c, i) => this.describeJobs(c, i),
-    DescribeJobLogItems: (c, i) => this.describeJobLogItems(c, i),
-    DescribeRecoveryInstances: (c, i) => this.describeRecoveryInstances(c, i),
-    TerminateRecoveryInstances: (c, i) => this.terminateRecoveryInstances(c, i),
-  };
+  /** Post-launch actions and their runs: `recovery.launchActions.configure(...)`, `failRuns`, `slowRuns`. */
+  readonly launchActions: LaunchActions;
+  readonly handlers: Readonly<Record<string, Handler>>;
 
   private settings: Required<RecoverySettings> = { ...DEFAULTS };
   private readonly regions = new Map<string, RecoveryRegion>();
   private readonly schedule = new Schedule();
   private jobSeq = 0;
 
-  constructor(private readonly service: DrsService, private readonly faults: DrsFaults, private readonly nowMs: () => number) {}
+  constructor(private readonly service: DrsService, private readonly faults: DrsFaults, private readonly nowMs: () => number) {
+    this.launchActions = new LaunchActions(service);
+    this.handlers = this.makeHandlers();
+  }
+
+  private makeHandlers(): Record<string, Handler> {
+    return {
+      StartRecovery: (c, i) => this.startRecovery(c, i),
+      DescribeJobs: (c, i) => this.describeJobs(c, i),
+      DescribeJobLogItems: (c, i) => this.describeJobLogItems(c, i),
+      DescribeRecoveryInstances: (c, i) => this.describeRecoveryInstances(c, i),
+      TerminateRecoveryInstances: (c, i) => this.terminateRecoveryInstances(c, i),
+      ...this.launchActions.handlers,
+    };
+  }
+
+  /** The recovery instances of an account and Region (for the EC2 status fake, ec2-status.ts). */
+  instances(account: string, region: string): InstanceRecord[] {
+    this.tick();
+    return [...this.region(account, region).instances.values()];
+  }
 
   /** Changes timing, quotas or readings for jobs created from now on (quotas: for every later call). */
   configure(settings: RecoverySettings): this {
@@ -256,7 +273,8 @@ export class Recovery {
     let end = started;
     for (const s of job.servers) {
       const at = started + (launchSeconds + this.faults.extraLaunchSeconds(s.sourceServerID)) * 1000;
-      end = Math.max(end, at);
+      const runs = this.launchActions.settings.jobWaitsForRuns ? this.launchActions.runSecondsOf(this.serverOf(job, s.sourceServerID)) : 0;
+      end = Math.max(end, at + runs * 1000);
       this.schedule.at(at, () => this.launch(job, region, s, at));
     }
     this.schedule.at(end, () => this.complete(job, end));
@@ -291,6 +309,7 @@ export class Recovery {
     s.launchStatus = 'LAUNCHED';
     job.log.push(logItem(at, 'CONVERSION_END', { sourceServerID: s.sourceServerID }));
     job.log.push(logItem(at, 'LAUNCH_START', { sourceServerID: s.sourceServerID, targetInstanceID: id }));
+    this.launchActions.startRuns(job, s, live, at, this.schedule);
     if (current) {
       live.lastLaunchResult = 'SUCCEEDED';
       live.lifeCycle.lastLaunch!.status = 'LAUNCHED';

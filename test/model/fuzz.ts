@@ -4,7 +4,9 @@
  * history of each kind (fast-check) and prints it as concrete steps, ready to paste into
  * regressions.test.ts. Options: --seed N, --runs N, --min-steps N, --max-steps N,
  * --max-minutes N (stop early), --no-shrink, --exclude-faults a,b, --exclude-steps a,b,
- * --exclude-changes a,b, --out file.json (the report).
+ * --exclude-changes a,b, --out file.json (the report), --shard i/n (run only the histories whose
+ * index is i modulo n: n processes with the same seed and i = 0..n-1 run one long run on n cores),
+ * --merge a.json,b.json (add up shard reports into one, with --out).
  */
 import * as fs from 'fs';
 import * as fc from 'fast-check';
@@ -28,7 +30,44 @@ export function signature(v: Violation): string {
     .slice(0, 160)}`;
 }
 
+interface Kind { count: number; firstRun: number; known?: string }
+
+/** One report from the reports of the shards of one run (same seed and runs). */
+function merge(files: string[]): Record<string, unknown> {
+  const reports = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  const sum = (key: string) => reports.reduce((n, r) => n + r[key], 0);
+  const kinds = new Map<string, { kind: string; knownDefect: string | null; histories: number; firstRun: number; shrunk?: unknown }>();
+  for (const v of reports.flatMap((r) => r.violations)) {
+    const k = kinds.get(v.kind);
+    if (!k) {kinds.set(v.kind, { ...v });} else {
+      k.histories += v.histories;
+      if (v.firstRun < k.firstRun) Object.assign(k, { firstRun: v.firstRun, shrunk: v.shrunk ?? k.shrunk });
+    }
+  }
+  const wallSeconds = Math.max(...reports.map((r) => r.setupSeconds + r.runSeconds));
+  return {
+    seed: reports[0].seed,
+    requestedRuns: reports[0].requestedRuns,
+    shards: reports.length,
+    histories: sum('histories'),
+    steps: sum('steps'),
+    wallSeconds,
+    cpuSeconds: sum('runSeconds'),
+    historiesPerSecond: sum('histories') / wallSeconds,
+    failingHistories: sum('failingHistories'),
+    violations: [...kinds.values()],
+  };
+}
+
 async function main(): Promise<void> {
+  if (arg('merge')) {
+    const text = JSON.stringify(merge(list('merge')), null, 1);
+    if (arg('out')) fs.writeFileSync(arg('out')!, text);
+    process.stdout.write(`${text}\n`);
+    return;
+  }
+  const [shard, shards] = (arg('shard') ?? '0/1').split('/').map(Number);
+  if (!(shards >= 1 && shard >= 0 && shard < shards)) throw new Error(`--shard must be i/n with 0 <= i < n, got ${arg('shard')}`);
   const seed = Number(arg('seed') ?? 42);
   const runs = Number(arg('runs') ?? 1000);
   const maxMs = Number(arg('max-minutes') ?? Infinity) * 60_000;
@@ -43,15 +82,17 @@ async function main(): Promise<void> {
   const started = Date.now();
   const fx = fixtures();
   const setupMs = Date.now() - started;
-  const kinds = new Map<string, { count: number; firstRun: number; known?: string }>();
+  const kinds = new Map<string, Kind>();
+  let generated = 0;
   let histories = 0;
   let steps = 0;
   const runStarted = Date.now();
   // Every run passes (so all of them run); failing runs are recorded by index, which with the
   // seed is fast-check's replay path for shrinking below.
   await fc.check(fc.asyncProperty(arbitrary, async (history: History) => {
-    if (Date.now() - started > maxMs) return true;
-    const index = histories++;
+    const index = generated++;
+    if (index % shards !== shard || Date.now() - started > maxMs) return true;
+    histories++;
     const result = await runHistory(history, { stopAtFirstViolation: true }, fx);
     steps += result.steps.length;
     for (const v of result.violations.slice(0, 1)) {
@@ -66,6 +107,7 @@ async function main(): Promise<void> {
   const runMs = Date.now() - runStarted;
   const report: Record<string, unknown> = {
     seed,
+    shard: `${shard}/${shards}`,
     requestedRuns: runs,
     histories,
     steps,

@@ -273,6 +273,19 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Found with MODEL_SEED=7 (the same driver fix as the next test): a rollback's Update that extends
+  // servers asks its request guard, which reads the resource's status; the driver left the resource
+  // UPDATE_COMPLETE during its rollback Update (CloudFormation shows UPDATE_IN_PROGRESS, as in the
+  // update), so the guard stopped the request and nobody answered: UPDATE_ROLLBACK_FAILED.
+  it('a rollback Update that extends servers answers', async () => {
+    const ext = (selector: { kind: 'tag'; role: string } | { kind: 'hostname'; pattern: string }, prune: boolean) =>
+      ({ id: 'ExtA', staging: 'S1' as const, selector, tags: {}, prune, retain: false });
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [], [ext({ kind: 'tag', role: 'db' }, false)]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [], [ext({ kind: 'hostname', pattern: 'web-*' }, true)]), fault: { kind: 'otherResourceFails' } },
+    ]);
+  });
+
   // Driver defect (found by `fuzz --seed 90210`, history 201; shrunk by hand): the lifecycle
   // driver sent a rollback's Update without its events, so DescribeStackResource kept the failed
   // template's Metadata and the next scheduled reconciliation applied the rolled-back tags again.

@@ -203,6 +203,7 @@ function summarize(request: CollectRequest, jobIds: string[], servers: ServerOut
     TerminateCount: terminate.length,
     Launched: servers.filter((s) => s.launchStatus === 'LAUNCHED').map((s) => ({
       SourceServerID: s.sourceServerId,
+      JobID: s.jobId,
       RecoveryInstanceID: s.recoveryInstanceId ?? '',
       Ec2InstanceID: s.ec2InstanceId ?? '',
     })),

@@ -12,8 +12,10 @@ import { errorFields, Logger, silentLogger } from '../log';
 export interface PropagationOptions {
   /** How long after the first AccessDenied to keep trying; 0 turns retrying off. */
   readonly windowMs: number;
-  /** First delay; doubles up to 15 s. */
+  /** First delay; doubles up to `maxDelayMs`. */
   readonly baseDelayMs: number;
+  /** @default 15 000 */
+  readonly maxDelayMs?: number;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   /** No retry starts after it. */
@@ -48,7 +50,7 @@ export async function retryWhilePropagating<T>(fn: () => Promise<T>, options: Pr
         operation: options.operation, delayMs: delay, ...errorFields(err),
       });
       await options.sleep(delay);
-      delay = Math.min(delay * 2, 15_000);
+      delay = Math.min(delay * 2, options.maxDelayMs ?? 15_000);
     }
   }
 }

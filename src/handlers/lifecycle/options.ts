@@ -17,6 +17,8 @@ export interface LifecycleOptions {
    * created moments ago may not have propagated yet (see drs/propagation.ts). @default 0 (off)
    */
   readonly propagationWindowMs?: number;
+  /** Longest pause between two of those retries. @default 15 000 */
+  readonly propagationMaxDelayMs?: number;
   /** Backoff for DRS calls; its `deadline` should be later than `deadline` above, to allow cleanup. */
   readonly retry?: RetryOptions;
   readonly log?: Logger;
@@ -52,6 +54,7 @@ function whilePropagating<T>(options: LifecycleOptions, operation: string, fn: (
   return retryWhilePropagating(fn, {
     windowMs: options.propagationWindowMs ?? 0,
     baseDelayMs: 2 * (options.retry?.baseDelayMs ?? 500),
+    maxDelayMs: options.propagationMaxDelayMs,
     now: options.now,
     sleep: options.sleep,
     deadline: options.deadline,

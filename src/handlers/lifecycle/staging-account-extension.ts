@@ -15,11 +15,11 @@ import {
   stagingAccountExtensionId,
   validateAccountId,
 } from '../../contract';
+import type { CloudFormationClient } from '../cloudformation/sdk';
+import { describeStackStatus } from '../cloudformation/stack-resources';
 import type { HandlerDeps, LambdaContextLike } from '../dispatch';
 import { HandlerError } from '../drs/errors';
 import { InvokeAsync, lambdaInvoker } from '../lambda/invoke';
-import { describeStackStatus } from '../cloudformation/stack-resources';
-import type { CloudFormationClient } from '../cloudformation/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
 import { CloudFormationEvent } from '../response';
 import { parseStagingAccountExtensionProperties } from '../staging-account-extension-properties';
@@ -177,10 +177,19 @@ export async function stagingAccountExtension(
   const otherAccounts = requestType === 'Reconcile'
     ? undefined
     : { keep: [props.stagingAccountId, ...(requestType === 'Update' && current ? [current] : [])] };
+  const rollingBack = requestType === 'Update' ? () => stackRollingBack(deps.cloudFormation, event.StackId, log) : undefined;
   const result = await reconcileStagingAccount(deps.client, {
-    owner, props, oldTags, progress, physicalResourceId, stack, takeOver: requestType === 'Create', otherAccounts, guard,
+    owner,
+    props,
+    oldTags,
+    progress,
+    physicalResourceId,
+    stack,
+    takeOver: requestType === 'Create',
+    otherAccounts,
+    guard,
+    rollingBack,
     settlePerServer: requestType === 'Create' || requestType === 'Update',
-    rollingBack: requestType === 'Update' ? () => stackRollingBack(deps.cloudFormation, event.StackId, log) : undefined,
   }, options, settings);
   if (result.kind === 'stopped') return stopped(result.why);
   if (result.kind === 'continue') return continueElsewhere(event, context, deps, options, result, physicalResourceId, settings);

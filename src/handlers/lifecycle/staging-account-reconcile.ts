@@ -40,16 +40,16 @@ export interface ReconcileRequest {
   /** Asked before servers are extended: a reason to stop ends the request without acting. */
   readonly guard?: RequestGuard;
   /**
+   * Update only: whether the stack is rolling the update back (this Update returns to the old
+   * properties). Asked only when the staging account cannot be listed. @default never
+   */
+  readonly rollingBack?: () => Promise<boolean>;
+  /**
    * Create and Update: settle the per-server declarations (`PerServerDeclarations`): a server
    * this resource lent that no per-server resource declares any more is taken back; an owned
    * server that one declares is handed to the per-server resource holding it (docs/ownership.md).
    */
   readonly settlePerServer?: boolean;
-  /**
-   * Update only: whether the stack is rolling the update back (this Update returns to the old
-   * properties). Asked only when the staging account cannot be listed. @default never
-   */
-  readonly rollingBack?: () => Promise<boolean>;
 }
 
 
@@ -177,6 +177,33 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
 }
 
 /**
+ * The staging account's extensible servers. When the listing is denied (the staging account no
+ * longer trusts this one), an Update fails, saying so, unless it is the rollback of an update:
+ * that Update goes back to properties that worked, and failing it would leave the stack
+ * UPDATE_ROLLBACK_FAILED. So the rollback extends nothing (it cannot see what to extend) and does
+ * the rest, which needs only this account: the servers this resource owns get the old tags and
+ * the old selector's pruning, and nothing else is touched. The next update or scheduled run, once
+ * the trust is back, extends what is missing.
+ */
+async function listOrSkip(
+  session: Session, request: ReconcileRequest, reading: <T>(p: Promise<T>) => Promise<T>,
+): Promise<StagingSourceServer[]> {
+  try {
+    return await reading(session.listExtensible());
+  } catch (err) {
+    if (!(err instanceof HandlerError) || causeName(err) !== 'AccessDeniedException' || !request.rollingBack) throw err;
+    if (!(await request.rollingBack())) {
+      throw new HandlerError(`${err.message}. Restore that trust, then deploy again; meanwhile the rollback of this update ` +
+        'keeps the servers this resource owns and extends none', undefined, { cause: err });
+    }
+    session.log('rolling back while the staging account cannot be listed: extending nothing, keeping owned servers consistent', {
+      stagingAccountId: request.props.stagingAccountId, reason: err.message,
+    });
+    return [];
+  }
+}
+
+/**
  * Create and Update: the per-server declaration wins, and only while the template declares it.
  * A server this resource lent to a per-server resource (a switch to per-server, or an overlap)
  * that no ExtendedSourceServer of the template declares any more is taken back with this
@@ -229,33 +256,6 @@ async function settlePerServer(session: Session, request: ReconcileRequest, exte
       request.physicalResourceId);
   }
   return changed;
-}
-
-/**
- * The staging account's extensible servers. When the listing is denied (the staging account no
- * longer trusts this one), an Update fails, saying so, unless it is the rollback of an update:
- * that Update goes back to properties that worked, and failing it would leave the stack
- * UPDATE_ROLLBACK_FAILED. So the rollback extends nothing (it cannot see what to extend) and does
- * the rest, which needs only this account: the servers this resource owns get the old tags and
- * the old selector's pruning, and nothing else is touched. The next update or scheduled run, once
- * the trust is back, extends what is missing.
- */
-async function listOrSkip(
-  session: Session, request: ReconcileRequest, reading: <T>(p: Promise<T>) => Promise<T>,
-): Promise<StagingSourceServer[]> {
-  try {
-    return await reading(session.listExtensible());
-  } catch (err) {
-    if (!(err instanceof HandlerError) || causeName(err) !== 'AccessDeniedException' || !request.rollingBack) throw err;
-    if (!(await request.rollingBack())) {
-      throw new HandlerError(`${err.message}. Restore that trust, then deploy again; meanwhile the rollback of this update ` +
-        'keeps the servers this resource owns and extends none', undefined, { cause: err });
-    }
-    session.log('rolling back while the staging account cannot be listed: extending nothing, keeping owned servers consistent', {
-      stagingAccountId: request.props.stagingAccountId, reason: err.message,
-    });
-    return [];
-  }
 }
 
 /**

@@ -37,3 +37,15 @@ test('never sleeps past the deadline', async () => {
     { windowMs: 60_000, baseDelayMs: 1000, now: clock.now, sleep: clock.sleep, deadline: clock.t + 2500, operation: 'X' })).rejects.toBeInstanceOf(StillDeniedError);
   expect(clock.sleeps).toEqual([1000]);
 });
+
+test('delays double up to 15 s, or up to maxDelayMs when given', async () => {
+  const run = async (maxDelayMs?: number) => {
+    const clock = new FakeClock();
+    await retryWhilePropagating(async () => { throw denied(); },
+      { windowMs: 60_000, baseDelayMs: 4000, maxDelayMs, now: clock.now, sleep: clock.sleep, operation: 'X' }).catch(() => undefined);
+    return clock.sleeps;
+  };
+  // Within the 60 s window: 4 + 8 + 15 + 15 + 15 = 57 s; 4 + 11 × 5 = 59 s.
+  expect(await run()).toEqual([4000, 8000, 15_000, 15_000, 15_000]);
+  expect(await run(5000)).toEqual([4000, ...Array(11).fill(5000)]);
+});

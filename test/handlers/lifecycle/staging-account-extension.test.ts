@@ -3,6 +3,7 @@
  * (staging servers, extended servers) so that each request sees what the previous calls did,
  * and pages every listing in twos so pagination is always exercised.
  */
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateExtendedSourceServerCommand,
   DeleteSourceServerCommand,
@@ -14,7 +15,6 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-drs';
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Limits, OwnerTags, ResourceTypes, SelectorTypes, ServerSelectorProperty } from '../../../src/contract';
 import { handleEvent, HandlerDeps, runHandler } from '../../../src/handlers/dispatch';
@@ -512,7 +512,8 @@ describe('update while the staging account cannot be listed', () => {
     });
     cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
   });
-  const runWithCfn = (e: CloudFormationEvent) => stagingAccountExtension(e, { ...deps(), cloudFormation } as any, options(), { invokedFunctionArn: FUNCTION_ARN });
+  const runWithCfn = (e: CloudFormationEvent) =>
+    stagingAccountExtension(e, { ...deps(), cloudFormation } as any, options(), { invokedFunctionArn: FUNCTION_ARN });
   const newProps = props({ Tags: { team: 'sre' }, Selector: hostnames('web-1'), PruneNotMatching: 'true' });
   const forward = () => event({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_ID, ResourceProperties: newProps, OldResourceProperties: props() });
   const rollback = () => event({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_ID, ResourceProperties: props(), OldResourceProperties: newProps });

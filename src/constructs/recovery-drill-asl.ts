@@ -1,0 +1,46 @@
+/**
+ * Pieces of the drill's States Language definition that its modules share (the drill proper,
+ * recovery-drill-definition.ts, and its checks, recovery-drill-checks-definition.ts). Internal.
+ */
+
+export type State = Record<string, unknown>;
+
+/** Transient errors of DRS calls, retried with backoff (the model declares them on every call). */
+export const DRS_RETRY = {
+  ErrorEquals: ['Drs.ThrottlingException', 'Drs.InternalServerException'],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
+export const LAMBDA_RETRY = {
+  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
+/** Transient EC2 errors (throttling, internal), as the SDK integration names them. */
+export const EC2_RETRY = {
+  ErrorEquals: ['Ec2.RequestLimitExceeded', 'Ec2.InternalError', 'Ec2.Unavailable', 'Ec2.Ec2Exception'],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
+/** The drill's `describeJobs` of the current job: its status only. */
+export function describeJobState(next: string, catchTo: { resultPath: string; next: string }): State {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::aws-sdk:drs:describeJobs',
+    Parameters: { Filters: { 'JobIDs.$': 'States.Array($.run.job.JobID)' } },
+    ResultSelector: { 'Status.$': '$.Items[0].Status' },
+    ResultPath: '$.run.jobStatus',
+    Retry: [DRS_RETRY],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: catchTo.resultPath, Next: catchTo.next }],
+    Next: next,
+  };
+}
