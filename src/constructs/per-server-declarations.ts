@@ -23,7 +23,9 @@ function mayShare(stagingSourceServerArn: string, stagingAccountId: string): boo
  * creates the per-server resource, so a rollback sends the extension its Update back even when
  * the per-server resource's Create is what failed.
  */
-export function recordPerServerDeclaration(scope: IConstruct, resource: IConstruct, stagingSourceServerArn: string, tags: Record<string, string> | undefined): void {
+export function recordPerServerDeclaration(
+  scope: IConstruct, resource: IConstruct, stagingSourceServerArn: string, tags: Record<string, string> | undefined,
+): void {
   const stack = Stack.of(scope);
   let seen = declarations.get(stack);
   if (!seen) {
@@ -67,7 +69,8 @@ export function perServerDeclarationsFor(scope: IConstruct, stagingAccountId: st
         .filter((d) => mayShare(d.StagingSourceServerArn, stagingAccountId))
         .map((d): PerServerDeclarationProperty => ({ StagingSourceServerArn: d.StagingSourceServerArn, ...(d.Tags ? { Tags: d.Tags } : {}) }));
       if (all.length === 0) return undefined;
-      return all.sort((a, b) => (a.StagingSourceServerArn < b.StagingSourceServerArn ? -1 : a.StagingSourceServerArn > b.StagingSourceServerArn ? 1 : 0));
+      const arn = (d: { StagingSourceServerArn: string }) => d.StagingSourceServerArn;
+      return all.sort((a, b) => (arn(a) < arn(b) ? -1 : arn(a) > arn(b) ? 1 : 0));
     },
   }) as unknown as PerServerDeclarationProperty[];
 }
