@@ -1,7 +1,8 @@
-import { CustomResource, IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
+  DECLARED_TAGS_METADATA_KEY,
   ExtendedSourceServerAttributes as Attr,
   ExtendedSourceServerResourceProperties,
   OwnerTags,
@@ -257,6 +258,9 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     provider.serve(this.resource);
+    // The declared tags also go into the Metadata: the rollback of a takeover (by a rename, or by
+    // a StagingAccountExtension) hands the server back with them (docs/ownership.md).
+    (this.resource.node.defaultChild as CfnResource).addMetadata(DECLARED_TAGS_METADATA_KEY, { ...(props.tags ?? {}) });
     recordPerServerDeclaration(this, this.resource, props.stagingSourceServerArn, props.tags);
 
     this.sourceServerId = this.resource.getAttString(Attr.SOURCE_SERVER_ID);

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import {
   OwnerTags,
   RECONCILE_METADATA_KEY,
+  DECLARED_TAGS_METADATA_KEY,
   RECONCILE_REQUEST_TYPE,
   ResourceTypes,
   StagingAccountExtensionAttributes as Attr,
@@ -264,6 +265,9 @@ export class StagingAccountExtension extends Resource {
 
     // A token that resolves at synth, so overrideLogicalId() later is honoured.
     const cfnResource = this.resource.node.defaultChild as CfnResource;
+    // The declared tags also go into the Metadata: the rollback of a takeover by another resource
+    // of the stack hands the servers back with them (docs/ownership.md).
+    cfnResource.addMetadata(DECLARED_TAGS_METADATA_KEY, { ...(props.tags ?? {}) });
     const logicalId = cfnResource.logicalId;
     this.stagingAccountId = props.stagingAccountId;
     this.ownerTags = { [OwnerTags.STACK_ID]: Aws.STACK_ID, [OwnerTags.LOGICAL_ID]: logicalId };

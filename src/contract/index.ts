@@ -36,6 +36,15 @@ export const OWNER_TAG_KEYS: readonly string[] = [OwnerTags.STACK_ID, OwnerTags.
 /** Every tag key the library writes: user tags may not use them, runbook grants may not touch them. */
 export const RESERVED_TAG_KEYS: readonly string[] = [...OWNER_TAG_KEYS, OwnerTags.PREVIOUS_LOGICAL_ID];
 
+/**
+ * Metadata key of this library's server-owning custom resources (`Custom::DrsExtendedSourceServer`,
+ * `Custom::DrsStagingAccountExtension`) that holds their declared user tags (an
+ * object; CloudFormation resolves it, DescribeStackResource returns it). A rollback that hands a
+ * server back to that resource (docs/ownership.md) reads them there, so the server carries that
+ * resource's tags again, not those of the resource that had taken it over.
+ */
+export const DECLARED_TAGS_METADATA_KEY = 'cdk-drs-multi-account:declared-tags';
+
 /** Properties of `Custom::DrsExtendedSourceServer` as CloudFormation passes them (all strings). */
 export interface ExtendedSourceServerResourceProperties {
   readonly StagingSourceServerArn: string;

@@ -329,6 +329,36 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Found by the CI run (seed 20261201, history 65) once the known-defects list was empty: an
+  // extension that replaces per-server resources takes their servers over with its own tags; the
+  // update fails and the rollback deletes the extension, which hands the servers back, but the
+  // extension did not know SrvB's tags ({ Team: 'a' }), so the server kept the extension's. An
+  // ExtendedSourceServer now keeps its declared tags in its Metadata, and the hand-back reads them.
+  it('a rolled-back takeover by an extension gives the server back with its per-server tags', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(3, [server('SrvA', 'S1:0'), server('SrvB', 'S1:3', { tags: { Team: 'a' } })]), fault: { kind: 'iamPropagation', count: 1 } },
+      { kind: 'trustRevoked', staging: 'S2' },
+      { kind: 'deploy', stack: 'B', spec: spec(4, [], [{ id: 'ExtA', staging: 'S1', selector: { kind: 'all' }, tags: {}, prune: false, retain: false }]), fault: { kind: 'otherResourceFails' } },
+    ]);
+  });
+
+  // Found by the CI run (seed 20261201, history 134): an update replaces SrvA (S1:3 -> S1:0, a
+  // server another stack had just removed) next to an extension of S1 whose selector matches
+  // S1:0; the update fails, and after the rollback the extension owns S1:0 with SrvA's tags.
+  it('a rolled-back replacement of a per-server resource next to an extension leaves no server with the wrong tags', async () => {
+    const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'hostname' as const, pattern: 'web-*' }, tags: {}, prune: false, retain: false };
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [server('SrvA', 'S1:3')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(2, [server('SrvA', 'S1:3')], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(3, [server('SrvA', 'S1:0')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(4, [server('SrvA', 'S1:3', { tags: { Team: 'a' } })], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(5, []), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(6, [server('SrvA', 'S1:0', { tags: { Team: 'a' } })], [ext]), fault: { kind: 'otherResourceFails' } },
+    ]);
+  });
+
   // Guards (no defect): histories the generator produced that exercise CloudFormation's order.
   it('a destroy blocked by a recovery instance succeeds once the instance is gone', async () => {
     await expectNoViolation('apiReference', [

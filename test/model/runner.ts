@@ -126,7 +126,7 @@ export class ModelRun {
         return authorizer(req);
       })),
     };
-    this.driver = await LifecycleDriver.start({ drs: endpoint, handlerTiming: HANDLER_TIMING, runner: 'in-process', maxInvocationMs: 20_000 });
+    this.driver = await LifecycleDriver.start({ drs: endpoint, handlerTiming: HANDLER_TIMING, runner: 'in-process', maxInvocationMs: 20_000, showHandlerOutput: !!process.env.MODEL_HANDLER_OUTPUT });
     this.targetClient = new DrsClient({ ...drs.clientConfig(TARGET, REGION), maxAttempts: 1 });
     for (const name of ['S1', 'S2'] as StagingName[]) {
       const result = await this.driver.deploy(this.fx.staging[name]);

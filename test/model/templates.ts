@@ -16,7 +16,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ExtendedSourceServer, ServerSelector, StagingAccountExtension, StagingAccountTrust } from '../../src';
-import { ResourceTypes } from '../../src/contract';
+import { DECLARED_TAGS_METADATA_KEY, RECONCILE_METADATA_KEY, ResourceTypes } from '../../src/contract';
 import { AssemblyStack } from '../lifecycle/assembly';
 import { LifecycleDriver } from '../lifecycle/driver';
 
@@ -208,6 +208,8 @@ export class TemplateFactory {
         StagingSourceServerArn: stagingServerArn(s.server),
         ...(Object.keys(s.tags).length > 0 ? { Tags: { ...s.tags } } : {}),
       };
+      // Its declared tags are in its Metadata too (a rollback's hand-back reads them).
+      r.Metadata = { ...r.Metadata, [DECLARED_TAGS_METADATA_KEY]: { ...s.tags } };
       r.UpdateReplacePolicy = policy(s.retain);
       r.DeletionPolicy = policy(s.retain);
       // A server depends on the extensions of its staging account (per-server-declarations.ts).
@@ -229,7 +231,9 @@ export class TemplateFactory {
       };
       r.Properties = { ServiceToken: r.Properties.ServiceToken, ...properties };
       // The reconcile schedule reads the properties from the resource's Metadata.
-      if (r.Metadata) r.Metadata = Object.fromEntries(Object.keys(r.Metadata).map((k) => [k, clone(properties)]));
+      if (r.Metadata?.[RECONCILE_METADATA_KEY]) r.Metadata[RECONCILE_METADATA_KEY] = clone(properties);
+      // Its declared tags are in its Metadata too (a rollback's hand-back reads them).
+      r.Metadata = { ...r.Metadata, [DECLARED_TAGS_METADATA_KEY]: { ...e.tags } };
       r.UpdateReplacePolicy = policy(e.retain);
       r.DeletionPolicy = policy(e.retain);
       resources[e.id] = r;

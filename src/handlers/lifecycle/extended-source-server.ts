@@ -130,7 +130,7 @@ class Drs {
   async removeOrHandBack(server: SourceServer, owner: Owner, stack: StackView): Promise<void> {
     const decision = await deleteDecision(claimOf(server, owner), stack, this.log, server);
     if (decision === 'remove') return this.remove(server);
-    await this.retag(server, Handover.handBack(decision.handBackTo), 'handed the server back to the resource it was taken from');
+    await this.retag(server, Handover.handBack(decision.handBackTo, decision.tags, server.tags), 'handed the server back to the resource it was taken from');
   }
 }
 

@@ -10,9 +10,9 @@
  * `previous-logical-id`; the new owner's Delete while it is still there (a rollback) hands the
  * server back.
  */
-import { OwnerTags, RESERVED_TAG_KEYS, ResourceTypes, stagingAccountExtensionId } from '../../contract';
+import { DECLARED_TAGS_METADATA_KEY, OwnerTags, RESERVED_TAG_KEYS, ResourceTypes, stagingAccountExtensionId } from '../../contract';
 import type { CloudFormationClient } from '../cloudformation/sdk';
-import { listStackResources } from '../cloudformation/stack-resources';
+import { describeStackResource, listStackResources } from '../cloudformation/stack-resources';
 import { HandlerError } from '../drs/errors';
 import { DrsClient, SourceServer, TagResourceCommand, UntagResourceCommand } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
@@ -69,6 +69,19 @@ export interface StackResource {
 /** Reads the resources of a stack (the handler's own; its role may read no other). */
 export interface StackResources {
   list(stackId: string): Promise<readonly StackResource[]>;
+  /**
+   * The user tags a resource of the stack declares (its Metadata,
+   * `DECLARED_TAGS_METADATA_KEY`); undefined when it declares none there (a template from an
+   * older release) or the resource is gone.
+   */
+  declaredTags?(stackId: string, logicalId: string): Promise<Record<string, string> | undefined>;
+}
+
+/** The declared tags in a resource's parsed Metadata, if it holds a string-valued object there. */
+export function declaredTagsIn(metadata: unknown): Record<string, string> | undefined {
+  const tags = (metadata as Record<string, unknown> | undefined)?.[DECLARED_TAGS_METADATA_KEY];
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return undefined;
+  return Object.values(tags).every((v) => typeof v === 'string') ? tags as Record<string, string> : undefined;
 }
 
 /** The stack reads of the handler deps: an injected reader, else one over the CloudFormation client. */
@@ -77,7 +90,10 @@ export function stackResourcesFrom(
 ): StackResources | undefined {
   if (deps.stackResources) return deps.stackResources;
   const cfn = deps.cloudFormation;
-  return cfn ? { list: (stackId) => listStackResources(cfn, stackId) } : undefined;
+  return cfn ? {
+    list: (stackId) => listStackResources(cfn, stackId),
+    declaredTags: async (stackId, logicalId) => declaredTagsIn((await describeStackResource(cfn, stackId, logicalId)).metadata),
+  } : undefined;
 }
 
 /** Gone for good: what CloudFormation still lists in these states owns nothing any more. */
@@ -111,6 +127,17 @@ export class StackView {
 
   async get(logicalId: string): Promise<StackResource | undefined> {
     return (await this.resources())?.get(logicalId);
+  }
+
+  /** The user tags `logicalId` declares, when CloudFormation tells (see StackResources.declaredTags). */
+  async declaredTags(logicalId: string): Promise<Record<string, string> | undefined> {
+    if (!this.source?.declaredTags) return undefined;
+    try {
+      return await this.source.declaredTags(this.stackId, logicalId);
+    } catch (err) {
+      this.log('could not read the tags a resource of the stack declares', { stackId: this.stackId, logicalId, ...errorFields(err) });
+      return undefined;
+    }
   }
 
   /** Like `has`, but an unknown answer is an error that names the permission. */
@@ -197,9 +224,20 @@ export const Handover = {
       ],
     };
   },
-  /** A rollback: the server goes back to the resource it was taken from. */
-  handBack(to: string) {
-    return { set: { [OwnerTags.LOGICAL_ID]: to }, remove: [OwnerTags.PREVIOUS_LOGICAL_ID] };
+  /**
+   * A rollback: the server goes back to the resource it was taken from. With `declared` (the
+   * user tags that resource declares) they become the server's user tags again; without, the
+   * user tags stay as they are.
+   */
+  handBack(to: string, declared?: Record<string, string>, current: Record<string, string> = {}) {
+    if (!declared) return { set: { [OwnerTags.LOGICAL_ID]: to } as Record<string, string>, remove: [OwnerTags.PREVIOUS_LOGICAL_ID] };
+    return {
+      set: { ...declared, [OwnerTags.LOGICAL_ID]: to },
+      remove: [
+        OwnerTags.PREVIOUS_LOGICAL_ID,
+        ...Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(declared, k)),
+      ],
+    };
   },
   /** The previous owner is deleted (or gone): the handover is final. */
   confirm() {
@@ -234,7 +272,9 @@ export function holds(resource: StackResource, server: SourceServer): boolean {
  * remove it. It goes back to the previous owner only if the stack still has it and it holds the
  * server (a resource that reuses the logical id for another server would not know it).
  */
-export async function deleteDecision(claim: Claim, stack: StackView, log: Logger, server: SourceServer): Promise<'remove' | { handBackTo: string }> {
+export async function deleteDecision(
+  claim: Claim, stack: StackView, log: Logger, server: SourceServer,
+): Promise<'remove' | { handBackTo: string; tags?: Record<string, string> }> {
   if (claim.kind !== 'mine' || !claim.previous) return 'remove';
   const sourceServerId = server.sourceServerID;
   const present = await stack.has(claim.previous);
@@ -246,7 +286,9 @@ export async function deleteDecision(claim: Claim, stack: StackView, log: Logger
   }
   // Present, or unknown: handing back deletes nothing, deleting cannot be undone.
   if (present === undefined) log('cannot tell whether the previous owner still exists; handing the server back', { sourceServerId, to: claim.previous });
-  return { handBackTo: claim.previous };
+  // The previous owner's declared tags come back with it (the resource that took it set its own).
+  const tags = await stack.declaredTags(claim.previous);
+  return { handBackTo: claim.previous, ...(tags ? { tags } : {}) };
 }
 
 /** Why an existing extension cannot be claimed, and what to do about it. */

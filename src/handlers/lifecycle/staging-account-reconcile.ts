@@ -111,7 +111,7 @@ async function removeOrHandBack(session: Session, server: SourceServer, owner: O
     await removeServer(session, server);
     return true;
   }
-  const { set, remove } = Handover.handBack(decision.handBackTo);
+  const { set, remove } = Handover.handBack(decision.handBackTo, decision.tags, server.tags);
   await retagTask(session, { kind: 'retag', server, set, remove, attempts: 0 });
   session.log('handed the server back to the resource it was taken from', { sourceServerId: server.sourceServerID, to: decision.handBackTo });
   return false;

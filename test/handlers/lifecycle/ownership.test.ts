@@ -39,6 +39,8 @@ class World {
   servers: SourceServer[] = [];
   /** The stack's resources as CloudFormation lists them; undefined: CloudFormation unreadable. */
   stack: Map<string, StackResource> | undefined = new Map();
+  /** The tags each ExtendedSourceServer's Metadata declares, as DescribeStackResource returns them. */
+  declaredTags = new Map<string, Record<string, string>>();
   private seq = 0;
   fail: (operation: string, input: any) => void = () => {};
 
@@ -137,6 +139,7 @@ const deps = (): HandlerDeps => ({
       if (!world.stack) throw Object.assign(new Error('not authorized to perform cloudformation:ListStackResources'), { name: 'AccessDenied' });
       return [...world.stack.values()];
     },
+    declaredTags: async (_stackId, logicalId) => world.declaredTags.get(logicalId),
   },
 });
 
@@ -216,6 +219,23 @@ describe('defect 1: renaming or moving an ExtendedSourceServer within its stack'
     // And the old resource manages it as before.
     await ok(send(ESS, 'Update', 'Web1', essProps(web, { app: 'web2' }), { PhysicalResourceId: id, OldResourceProperties: essProps(web) }));
     expect(world.tagsOf(web)).toEqual({ app: 'web2', ...owner('Web1') });
+  });
+
+  test('the rollback of a rename that changed the tags gives the server the old resource\'s declared tags back', async () => {
+    const { web, id } = await deployed();
+    world.declaredTags.set('Web1', { app: 'web' });
+    await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web, { team: 'b' })));
+    expect(world.tagsOf(web)).toEqual({ team: 'b', ...owner('Web1Renamed', 'Web1') });
+    await ok(send(ESS, 'Delete', 'Web1Renamed', essProps(web, { team: 'b' }), { PhysicalResourceId: id }));
+    expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
+    expect(calls('DeleteSourceServer')).toHaveLength(0);
+  });
+
+  test('without declared tags in the old resource\'s Metadata (an older template), the hand-back leaves the user tags', async () => {
+    const { web, id } = await deployed();
+    await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web, { team: 'b' })));
+    await ok(send(ESS, 'Delete', 'Web1Renamed', essProps(web, { team: 'b' }), { PhysicalResourceId: id }));
+    expect(world.tagsOf(web)).toEqual({ team: 'b', ...owner('Web1') });
   });
 
   test('a server tagged for a resource the stack no longer has (removed with RETAIN) is refused before any change', async () => {
