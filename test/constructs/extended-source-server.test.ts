@@ -32,6 +32,8 @@ describe('ExtendedSourceServer', () => {
         StagingSourceServerArn: STAGING_ARN,
         Tags: { App: 'erp', Env: 'dr' },
       },
+      // The declared tags, for a rollback's hand-back (docs/ownership.md).
+      Metadata: { 'cdk-drs-multi-account:declared-tags': { App: 'erp', Env: 'dr' } },
       // Its first request already has the handler's on-failure destination.
       DependsOn: [Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::EventInvokeConfig'))[0]],
       UpdateReplacePolicy: 'Delete',

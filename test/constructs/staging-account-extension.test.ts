@@ -64,6 +64,8 @@ describe('StagingAccountExtension', () => {
         FailOnExtensionError: 'true',
         ReconcileToken: '2024-06-01',
       },
+      // The declared tags, for a rollback's hand-back (docs/ownership.md).
+      Metadata: { 'cdk-drs-multi-account:declared-tags': { Application: 'erp' } },
       // The self-invoke policy, and the invocation configuration (on-failure destination).
       DependsOn: [Object.keys(resourcesOf(stack, 'AWS::Lambda::EventInvokeConfig'))[0], policyId].sort(),
       UpdateReplacePolicy: 'Delete',
