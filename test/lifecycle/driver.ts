@@ -157,6 +157,9 @@ export class LifecycleDriver {
 
   private constructor(private readonly options: DriverOptions) {
     this.server = http.createServer((req, res) => this.onResponse(req, res));
+    // As the local DRS does: no idle connection closed under a client that reuses it (ECONNRESET).
+    this.server.keepAliveTimeout = 10 * 60_000;
+    this.server.headersTimeout = 10 * 60_000 + 1_000;
   }
 
   async stop(): Promise<void> {
@@ -164,7 +167,10 @@ export class LifecycleDriver {
     this.currentKill?.();
     for (const c of this.containers.values()) c.kill();
     this.containers.clear();
-    await new Promise<void>((done) => this.server.close(() => done()));
+    await new Promise<void>((done) => {
+      this.server.close(() => done());
+      this.server.closeAllConnections();
+    });
   }
 
   /** Kills the handler process that is running now (a crash after a call took effect). */

@@ -129,6 +129,12 @@ export class LocalDrs {
         this.hookErrors.push(e);
       });
     });
+    // Clients keep connections alive and reuse them. Node closes an idle one after 5 s, and a
+    // request sent on it just then fails with ECONNRESET (seen in CI: a test's first call after
+    // a drill of more than 5 s). Idle connections stay open for the life of a test instead;
+    // stop() closes them all.
+    this.server.keepAliveTimeout = 10 * 60_000;
+    this.server.headersTimeout = 10 * 60_000 + 1_000;
   }
 
   /** The local DRS's clock (real time unless started with `clock: 'manual'`). */
