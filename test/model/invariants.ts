@@ -116,7 +116,12 @@ export class Checker {
       if (!stackId || this.creator.get(existing.sourceServerID!) !== stackId) return false;
       const ownerId = existing.tags?.[OwnerTags.LOGICAL_ID];
       const same = current?.servers.some((x) => x.id === s.id && x.server === s.server);
-      const ownerRemoved = ownerId !== undefined && !spec.servers.some((x) => x.id === ownerId) && !spec.extensions.some((x) => x.id === ownerId);
+      // A handover (rename, switch) needs the owner to be a resource of the stack now: a server
+      // whose resource the stack no longer has (kept by RETAIN, also by the rollback of the update
+      // that created it) is refused under another logical id (docs/ownership.md, "Refused").
+      const ownerInStack = ownerId !== undefined && !!current &&
+        (current.servers.some((x) => x.id === ownerId) || current.extensions.some((x) => x.id === ownerId));
+      const ownerRemoved = ownerInStack && !spec.servers.some((x) => x.id === ownerId) && !spec.extensions.some((x) => x.id === ownerId);
       if (!same && !ownerRemoved) return false;
     }
     return true;

@@ -359,6 +359,34 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Long run seed 20261201, history 8340: a rename to a RETAIN resource rolls back (CloudFormation
+  // keeps the new resource and sends it no Delete, so the server stays tagged for it), the old
+  // resource is updated, then replaced by an extension.
+  it('a server handed to a rename target that its rollback kept (RETAIN) goes with the old resource', async () => {
+    const tags = { Tier: 'a', Team: 'a' };
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'A', spec: spec(1, [server('SrvA', 'S2:0', { tags, retain: true })]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvB', 'S2:0', { tags, retain: true })]), fault: { kind: 'otherResourceFails' } },
+      { kind: 'deploy', stack: 'A', spec: spec(3, [server('SrvA', 'S2:0', { tags })]), fault: { kind: 'internalErrors', count: 2 } },
+      { kind: 'deploy', stack: 'B', spec: spec(4, []), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(5, [], [{ id: 'ExtA', staging: 'S2', selector: { kind: 'all' }, tags, prune: false, retain: false }]), fault: { kind: 'none' } },
+    ]);
+  });
+
+  // Long run seed 20261201, histories 2125, 2526, 4194, 5348, 9921 (a model defect): a new RETAIN
+  // server in a failed update is kept by the rollback outside the stack; declaring its staging
+  // server under another logical id is refused (docs/ownership.md), and the model expected it to
+  // deploy. The model now expects a handover only from a resource the stack has.
+  it('declaring a server that a rollback kept for a removed RETAIN resource is refused, as documented', async () => {
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [server('SrvA', 'S1:1', { tags: { Cost: 'c', Tier: 'c' } })]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'A', spec: spec(2, [server('SrvA', 'S1:1')]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(3, [server('SrvA', 'S1:1', { tags: { Cost: 'c', Tier: 'c' } }), server('SrvB', 'S2:1', { tags: { Team: 'a' }, retain: true })]), fault: { kind: 'otherResourceFails' } },
+      { kind: 'destroy', stack: 'A', fault: { kind: 'throttling', count: 4 } },
+      { kind: 'deploy', stack: 'B', spec: spec(4, [server('SrvA', 'S2:1', { tags: { Cost: 'c', Tier: 'c' } })]), fault: { kind: 'none' } },
+    ]);
+  });
+
   // Guards (no defect): histories the generator produced that exercise CloudFormation's order.
   it('a destroy blocked by a recovery instance succeeds once the instance is gone', async () => {
     await expectNoViolation('apiReference', [

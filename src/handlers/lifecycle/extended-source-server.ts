@@ -452,6 +452,14 @@ async function deleteOnce(drs: Drs, request: DeleteRequest, stack: StackView): P
     await drs.removeOrHandBack(server, owner, stack);
     return done;
   }
+  if (claim.kind === 'lent' && await stack.has(claim.to) === false) {
+    // Handed to a resource the stack no longer has: a rename to a RETAIN resource whose update
+    // rolled back (CloudFormation keeps the new resource and sends it no Delete). Nobody else
+    // holds the server, so it goes with this resource.
+    drs.log(`removing the server: it was handed to resource ${claim.to}, which the stack no longer has`, { sourceServerId: physicalResourceId });
+    await drs.remove(server);
+    return done;
+  }
   if (claim.kind === 'lent') {
     // CloudFormation's cleanup after a rename: the new resource keeps the server.
     await drs.retag(server, Handover.confirm(), `handover to resource ${claim.to} confirmed; the server stays`);

@@ -231,6 +231,15 @@ describe('defect 1: renaming or moving an ExtendedSourceServer within its stack'
     expect(calls('DeleteSourceServer')).toHaveLength(0);
   });
 
+  test('the old resource\'s Delete removes a server handed to a resource the stack no longer has (a RETAIN rename target kept by its rollback)', async () => {
+    const { web, id } = await deployed();
+    await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web)));
+    // The update rolled back; CloudFormation kept Web1Renamed (RETAIN) outside the stack.
+    world.stack!.delete('Web1Renamed');
+    await ok(send(ESS, 'Delete', 'Web1', essProps(web), { PhysicalResourceId: id }));
+    expect(world.servers).toEqual([]);
+  });
+
   test('without declared tags in the old resource\'s Metadata (an older template), the hand-back leaves the user tags', async () => {
     const { web, id } = await deployed();
     await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web, { team: 'b' })));
