@@ -330,6 +330,8 @@ export class LifecycleDriver {
     if (!d) return { status: 'DELETE_COMPLETE', failures: [] };
     const failures: { logicalId: string; reason: string }[] = [];
     const ctx = this.context(d);
+    // DescribeStacks says DELETE_IN_PROGRESS while the resources are deleted.
+    this.emit(d, stackName, 'AWS::CloudFormation::Stack', 'DELETE_IN_PROGRESS', d.stackId);
     // What a failed resource depends on stays too (CloudFormation deletes a resource only after
     // everything that depends on it), so a later destroy still has the function to call.
     const dependencies = resourceDependencies(d.stack.template as CfnTemplate);

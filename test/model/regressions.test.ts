@@ -387,6 +387,20 @@ describe('model-based regressions', () => {
     ]);
   });
 
+  // Long run seed 20261201, history 7166: a per-server resource declares a server its stack's
+  // RETAIN extension had extended (so it holds it on loan). On the stack's destroy its Delete
+  // handed the server back to the extension, which is retained, so the server stayed although its
+  // declaration said DESTROY. The per-server declaration wins while the template declares it: in
+  // a stack delete the Delete removes the server (a hand-back is for rollbacks and cleanups).
+  it('destroying a stack removes a per-server resource\'s server even when a retained extension lent it', async () => {
+    const ext = { id: 'ExtA', staging: 'S1' as const, selector: { kind: 'all' as const }, tags: {}, prune: false, retain: true };
+    await expectNoViolation('apiReference', [
+      { kind: 'deploy', stack: 'B', spec: spec(1, [], [ext]), fault: { kind: 'none' } },
+      { kind: 'deploy', stack: 'B', spec: spec(2, [server('SrvA', 'S1:3', { tags: { Team: 'b' } })], [ext]), fault: { kind: 'none' } },
+      { kind: 'destroy', stack: 'B', fault: { kind: 'none' } },
+    ]);
+  });
+
   // Guards (no defect): histories the generator produced that exercise CloudFormation's order.
   it('a destroy blocked by a recovery instance succeeds once the instance is gone', async () => {
     await expectNoViolation('apiReference', [

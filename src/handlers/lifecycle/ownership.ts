@@ -12,7 +12,7 @@
  */
 import { DECLARED_TAGS_METADATA_KEY, OwnerTags, RESERVED_TAG_KEYS, ResourceTypes, stagingAccountExtensionId } from '../../contract';
 import type { CloudFormationClient } from '../cloudformation/sdk';
-import { describeStackResource, listStackResources } from '../cloudformation/stack-resources';
+import { describeStackResource, describeStackStatus, listStackResources } from '../cloudformation/stack-resources';
 import { HandlerError } from '../drs/errors';
 import { DrsClient, SourceServer, TagResourceCommand, UntagResourceCommand } from '../drs/sdk';
 import { errorFields, Logger, silentLogger } from '../log';
@@ -75,6 +75,8 @@ export interface StackResources {
    * older release) or the resource is gone.
    */
   declaredTags?(stackId: string, logicalId: string): Promise<Record<string, string> | undefined>;
+  /** The stack's status (DescribeStacks), e.g. DELETE_IN_PROGRESS; undefined when it does not exist. */
+  stackStatus?(stackId: string): Promise<string | undefined>;
 }
 
 /** The declared tags in a resource's parsed Metadata, if it holds a string-valued object there. */
@@ -93,6 +95,7 @@ export function stackResourcesFrom(
   return cfn ? {
     list: (stackId) => listStackResources(cfn, stackId),
     declaredTags: async (stackId, logicalId) => declaredTagsIn((await describeStackResource(cfn, stackId, logicalId)).metadata),
+    stackStatus: (stackId) => describeStackStatus(cfn, stackId),
   } : undefined;
 }
 
@@ -127,6 +130,17 @@ export class StackView {
 
   async get(logicalId: string): Promise<StackResource | undefined> {
     return (await this.resources())?.get(logicalId);
+  }
+
+  /** Whether the whole stack is being deleted; undefined when that cannot be told. */
+  async stackDeleting(): Promise<boolean | undefined> {
+    if (!this.source?.stackStatus) return undefined;
+    try {
+      return (await this.source.stackStatus(this.stackId)) === 'DELETE_IN_PROGRESS';
+    } catch (err) {
+      this.log('could not read the stack\'s status', { stackId: this.stackId, ...errorFields(err) });
+      return undefined;
+    }
   }
 
   /** The user tags `logicalId` declares, when CloudFormation tells (see StackResources.declaredTags). */
@@ -277,6 +291,12 @@ export async function deleteDecision(
 ): Promise<'remove' | { handBackTo: string; tags?: Record<string, string> }> {
   if (claim.kind !== 'mine' || !claim.previous) return 'remove';
   const sourceServerId = server.sourceServerID;
+  // The whole stack goes: this resource declares the server, and its declaration wins over the
+  // resource it took it from (which may be retained). Handing back is for rollbacks and cleanups.
+  if (await stack.stackDeleting() === true) {
+    log('the stack is being deleted: removing the server rather than handing it back', { sourceServerId, previous: claim.previous });
+    return 'remove';
+  }
   const present = await stack.has(claim.previous);
   if (present === false) return 'remove';
   const previous = present ? await stack.get(claim.previous) : undefined;

@@ -41,6 +41,8 @@ class World {
   stack: Map<string, StackResource> | undefined = new Map();
   /** The tags each ExtendedSourceServer's Metadata declares, as DescribeStackResource returns them. */
   declaredTags = new Map<string, Record<string, string>>();
+  /** The stack's status as DescribeStacks says it. */
+  stackStatus = 'UPDATE_IN_PROGRESS';
   private seq = 0;
   fail: (operation: string, input: any) => void = () => {};
 
@@ -140,6 +142,7 @@ const deps = (): HandlerDeps => ({
       return [...world.stack.values()];
     },
     declaredTags: async (_stackId, logicalId) => world.declaredTags.get(logicalId),
+    stackStatus: async () => world.stackStatus,
   },
 });
 
@@ -229,6 +232,14 @@ describe('defect 1: renaming or moving an ExtendedSourceServer within its stack'
     await ok(send(ESS, 'Delete', 'Web1Renamed', essProps(web, { team: 'b' }), { PhysicalResourceId: id }));
     expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
     expect(calls('DeleteSourceServer')).toHaveLength(0);
+  });
+
+  test('in a stack delete the taker\'s Delete removes the server instead of handing it back (the previous owner may be retained)', async () => {
+    const { web, id } = await deployed();
+    await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web)));
+    world.stackStatus = 'DELETE_IN_PROGRESS';
+    await ok(send(ESS, 'Delete', 'Web1Renamed', essProps(web), { PhysicalResourceId: id }));
+    expect(world.servers).toEqual([]);
   });
 
   test('the old resource\'s Delete removes a server handed to a resource the stack no longer has (a RETAIN rename target kept by its rollback)', async () => {
