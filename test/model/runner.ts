@@ -58,10 +58,12 @@ export function fixtures(): Fixtures {
  * The handler's pauses, shortened (createHandler's timing; the deployed handler keeps its own):
  * a history spends its time in the handler and the local DRS, not in sleeps. The counts of
  * retries and their order are unchanged; only the pauses between them are shorter. Without the
- * last three, sleeps were 88% of a history's wall time (AccessDenied retries doubling to 4 s, and
- * response PUT retries of 1-4 s); the window is 250 ms instead of 2 minutes (the model denies at most 3 calls in a row).
+ * last three, sleeps were about 80% of a history's wall time (AccessDenied retries doubling to
+ * 4 s, and response PUT retries of 1-4 s). The propagation window is 2 s instead of 2 minutes:
+ * the model denies at most 3 calls in a row, and 250 ms let a loaded machine run out of window
+ * before the third retry (long run histories 125 and 1323, which replay clean).
  */
-const HANDLER_TIMING = { pollIntervalMs: 1, retryBaseDelayMs: 1, propagationMaxDelayMs: 4, propagationWindowMs: 250, responseRetryBaseDelayMs: 1 };
+const HANDLER_TIMING = { pollIntervalMs: 1, retryBaseDelayMs: 1, propagationMaxDelayMs: 50, propagationWindowMs: 2_000, responseRetryBaseDelayMs: 1 };
 
 const EMPTY: StackSpec = { servers: [], extensions: [], canary: 0 };
 
