@@ -142,6 +142,9 @@ async function check(target: DrsClient, ids: string[], seen: Map<string, number>
   }
 }
 
+/** Fixed, so the coverage below is deterministic (`RECOVERY_SEED` explores others). */
+const SEED = Number(process.env.RECOVERY_SEED ?? 20261201);
+
 test('recovery histories keep the local DRS consistent', async () => {
   await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 25 }), async (actions) => {
     const drs = await LocalDrs.start({ clock: 'manual', startTime: new Date('2026-01-05T10:00:00Z') });
@@ -159,7 +162,8 @@ test('recovery histories keep the local DRS consistent', async () => {
       target.destroy();
       await drs.stop();
     }
-  }), { numRuns: 40 });
+  }), { numRuns: 40, seed: SEED });
+  // With a fixed seed the outcomes met are the same on every run; a random seed missed one in CI.
   for (const what of ['start ok', 'start ConflictException', 'start ServiceQuotaExceededException', 'terminate ok', 'terminate ConflictException']) {
     expect(met.get(what) ?? 0).toBeGreaterThan(0);
   }
