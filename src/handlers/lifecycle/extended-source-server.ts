@@ -13,6 +13,7 @@ import { ExtendedSourceServerInput } from '../properties';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
 import {
   claimOf, deleteDecision, Handover, holds, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
+  tagsAfter, undeclaredUserTags,
 } from './ownership';
 import { removeSourceServer } from './removal';
 
@@ -145,13 +146,6 @@ function attributesOf(server: SourceServer, props: ExtendedSourceServerInput, op
   };
 }
 
-/** Tags after a retag. */
-function withChange(tags: Record<string, string>, change: { set: Record<string, string>; remove: readonly string[] }): Record<string, string> {
-  const next: Record<string, string> = { ...tags, ...change.set };
-  for (const k of change.remove) delete next[k];
-  return next;
-}
-
 /** An existing extension that this resource may not claim: nothing was created or changed. */
 class AlreadyExtendedError extends NothingCreatedError {}
 
@@ -185,7 +179,7 @@ async function adoptExisting(
       remove: change.remove,
     };
     if (Object.keys(due.set).length > 0 || due.remove.length > 0) await drs.retag(existing, due, 'applied the declared tags to the server taken over');
-    return { server: { ...existing, tags: withChange(existing.tags ?? {}, due) }, takenOver: true };
+    return { server: { ...existing, tags: tagsAfter(existing.tags ?? {}, due) }, takenOver: true };
   }
   if (claim.kind === 'mine') {
     // A retried create, or this resource declared again after a removal with RETAIN: the server's
@@ -193,10 +187,10 @@ async function adoptExisting(
     drs.log('adopting the server an earlier attempt of this resource created', { sourceServerId });
     const current = existing.tags ?? {};
     const set = Object.fromEntries(Object.entries(props.tags).filter(([k, v]) => !RESERVED_TAG_KEYS.includes(k) && current[k] !== v));
-    const remove = Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(props.tags, k));
+    const remove = undeclaredUserTags(current, props.tags);
     if (Object.keys(set).length === 0 && remove.length === 0) return { server: existing, takenOver: false };
     await drs.retag(existing, { set, remove }, 'applied the declared tags to the adopted server');
-    return { server: { ...existing, tags: withChange(current, { set, remove }) }, takenOver: false };
+    return { server: { ...existing, tags: tagsAfter(current, { set, remove }) }, takenOver: false };
   }
   if (claim.kind === 'sibling' || claim.kind === 'lent') {
     const from = claim.kind === 'sibling' ? claim.logicalId : claim.to;
@@ -216,7 +210,7 @@ async function adoptExisting(
     }
     const change = Handover.takeOver(owner, from, props.tags, existing.tags ?? {});
     await drs.retag(existing, change, `took the server over from resource ${from} of this stack (rename or move)`);
-    return { server: { ...existing, tags: withChange(existing.tags ?? {}, change) }, takenOver: true };
+    return { server: { ...existing, tags: tagsAfter(existing.tags ?? {}, change) }, takenOver: true };
   }
   throw new AlreadyExtendedError(refusalFor(claim, what, owner, `account ${drs.options.account} region ${drs.options.region}`)!);
 }

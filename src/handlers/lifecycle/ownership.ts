@@ -108,6 +108,7 @@ const GONE = new Set(['DELETE_COMPLETE', 'DELETE_SKIPPED']);
  */
 export class StackView {
   private cached?: Promise<Map<string, StackResource> | undefined>;
+  private readonly reads = new Map<string, Promise<unknown>>();
   private readonly log: Logger;
 
   constructor(private readonly source: StackResources | undefined, readonly stackId: string, log?: Logger) {
@@ -132,26 +133,46 @@ export class StackView {
     return (await this.resources())?.get(logicalId);
   }
 
+  /**
+   * The stack's status (DescribeStacks), read once per view (a view serves one invocation, and a
+   * Delete or a prune asks for each server it hands back); undefined when it cannot be told.
+   */
+  stackStatus(): Promise<string | undefined> {
+    return this.readOnce('stack-status', () => this.source?.stackStatus?.(this.stackId), 'could not read the stack\'s status', {});
+  }
+
   /** Whether the whole stack is being deleted; undefined when that cannot be told. */
   async stackDeleting(): Promise<boolean | undefined> {
     if (!this.source?.stackStatus) return undefined;
-    try {
-      return (await this.source.stackStatus(this.stackId)) === 'DELETE_IN_PROGRESS';
-    } catch (err) {
-      this.log('could not read the stack\'s status', { stackId: this.stackId, ...errorFields(err) });
-      return undefined;
-    }
+    return (await this.stackStatus()) === 'DELETE_IN_PROGRESS';
   }
 
-  /** The user tags `logicalId` declares, when CloudFormation tells (see StackResources.declaredTags). */
-  async declaredTags(logicalId: string): Promise<Record<string, string> | undefined> {
-    if (!this.source?.declaredTags) return undefined;
-    try {
-      return await this.source.declaredTags(this.stackId, logicalId);
-    } catch (err) {
-      this.log('could not read the tags a resource of the stack declares', { stackId: this.stackId, logicalId, ...errorFields(err) });
-      return undefined;
+  /**
+   * The user tags `logicalId` declares, when CloudFormation tells (see StackResources.declaredTags),
+   * read once per view and resource.
+   */
+  declaredTags(logicalId: string): Promise<Record<string, string> | undefined> {
+    return this.readOnce(`declared-tags:${logicalId}`, () => this.source?.declaredTags?.(this.stackId, logicalId),
+      'could not read the tags a resource of the stack declares', { logicalId });
+  }
+
+  /** A read of the stack that is asked once per view; a failed read is logged and unknown. */
+  private readOnce<T>(
+    key: string, read: () => Promise<T | undefined> | undefined, failure: string, fields: Record<string, string>,
+  ): Promise<T | undefined> {
+    let answer = this.reads.get(key) as Promise<T | undefined> | undefined;
+    if (!answer) {
+      answer = (async () => {
+        try {
+          return await read();
+        } catch (err) {
+          this.log(failure, { stackId: this.stackId, ...fields, ...errorFields(err) });
+          return undefined;
+        }
+      })();
+      this.reads.set(key, answer);
     }
+    return answer;
   }
 
   /** Like `has`, but an unknown answer is an error that names the permission. */
@@ -212,6 +233,18 @@ export async function retag(
   }
 }
 
+/** The user tags of `current` that `declared` lacks: a retag to exactly `declared` removes them. */
+export function undeclaredUserTags(current: Record<string, string>, declared: Record<string, string>): string[] {
+  return Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(declared, k));
+}
+
+/** A server's tags after a retag. */
+export function tagsAfter(tags: Record<string, string>, change: { set: Record<string, string>; remove: readonly string[] }): Record<string, string> {
+  const next: Record<string, string> = { ...tags, ...change.set };
+  for (const k of change.remove) delete next[k];
+  return next;
+}
+
 /** The tag changes of each step of the protocol. */
 export const Handover = {
   /**
@@ -222,7 +255,7 @@ export const Handover = {
   takeOver(owner: Owner, from: string, userTags: Record<string, string> = {}, current: Record<string, string> = {}) {
     return {
       set: { ...userTags, [OwnerTags.LOGICAL_ID]: owner.logicalId, [OwnerTags.PREVIOUS_LOGICAL_ID]: from },
-      remove: Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(userTags, k)),
+      remove: undeclaredUserTags(current, userTags),
     };
   },
   /**
@@ -232,10 +265,7 @@ export const Handover = {
   takeBack(owner: Owner, userTags: Record<string, string>, current: Record<string, string> = {}) {
     return {
       set: { ...userTags, [OwnerTags.LOGICAL_ID]: owner.logicalId },
-      remove: [
-        OwnerTags.PREVIOUS_LOGICAL_ID,
-        ...Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(userTags, k)),
-      ],
+      remove: [OwnerTags.PREVIOUS_LOGICAL_ID, ...undeclaredUserTags(current, userTags)],
     };
   },
   /**
@@ -247,10 +277,7 @@ export const Handover = {
     if (!declared) return { set: { [OwnerTags.LOGICAL_ID]: to } as Record<string, string>, remove: [OwnerTags.PREVIOUS_LOGICAL_ID] };
     return {
       set: { ...declared, [OwnerTags.LOGICAL_ID]: to },
-      remove: [
-        OwnerTags.PREVIOUS_LOGICAL_ID,
-        ...Object.keys(current).filter((k) => !RESERVED_TAG_KEYS.includes(k) && !Object.prototype.hasOwnProperty.call(declared, k)),
-      ],
+      remove: [OwnerTags.PREVIOUS_LOGICAL_ID, ...undeclaredUserTags(current, declared)],
     };
   },
   /** The previous owner is deleted (or gone): the handover is final. */

@@ -15,12 +15,10 @@ import {
   stagingAccountExtensionId,
   validateAccountId,
 } from '../../contract';
-import type { CloudFormationClient } from '../cloudformation/sdk';
-import { describeStackStatus } from '../cloudformation/stack-resources';
 import type { HandlerDeps, LambdaContextLike } from '../dispatch';
 import { HandlerError } from '../drs/errors';
 import { InvokeAsync, lambdaInvoker } from '../lambda/invoke';
-import { errorFields, Logger, silentLogger } from '../log';
+import { silentLogger } from '../log';
 import { CloudFormationEvent } from '../response';
 import { parseStagingAccountExtensionProperties } from '../staging-account-extension-properties';
 import { LifecycleOptions, ResourceOutcome } from './options';
@@ -62,21 +60,6 @@ function stagingAccountForDelete(event: CloudFormationEvent): string | undefined
   const fromProps = (event.ResourceProperties ?? {}).StagingAccountId;
   const candidate = fromId ?? (typeof fromProps === 'string' ? fromProps : undefined);
   return candidate !== undefined && validateAccountId('StagingAccountId', candidate).length === 0 ? candidate : undefined;
-}
-
-/**
- * Whether the stack is rolling an update back (UPDATE_ROLLBACK_IN_PROGRESS, the status of "the
- * return of one or more stacks to the previous working state after failed stack update"); false
- * when that cannot be told (no client, or DescribeStacks failed).
- */
-async function stackRollingBack(cloudFormation: CloudFormationClient | undefined, stackId: string, log: Logger): Promise<boolean> {
-  if (!cloudFormation) return false;
-  try {
-    return (await describeStackStatus(cloudFormation, stackId)) === 'UPDATE_ROLLBACK_IN_PROGRESS';
-  } catch (err) {
-    log('could not read the stack\'s status in CloudFormation; not treating this Update as a rollback', errorFields(err));
-    return false;
-  }
 }
 
 /** Hands the rest to a new invocation, or gives up when the request has run out of time or invocations. */
@@ -177,7 +160,10 @@ export async function stagingAccountExtension(
   const otherAccounts = requestType === 'Reconcile'
     ? undefined
     : { keep: [props.stagingAccountId, ...(requestType === 'Update' && current ? [current] : [])] };
-  const rollingBack = requestType === 'Update' ? () => stackRollingBack(deps.cloudFormation, event.StackId, log) : undefined;
+  // The stack is rolling an update back: UPDATE_ROLLBACK_IN_PROGRESS, the status of "the return of
+  // one or more stacks to the previous working state after failed stack update". Not when that
+  // cannot be told (no client, or DescribeStacks failed: logged by the view).
+  const rollingBack = requestType === 'Update' ? async () => (await stack.stackStatus()) === 'UPDATE_ROLLBACK_IN_PROGRESS' : undefined;
   const result = await reconcileStagingAccount(deps.client, {
     owner,
     props,

@@ -12,7 +12,7 @@ import { CreateExtendedSourceServerCommand, DrsClient, SourceServer, StagingSour
 import { evaluateSelector, Verdict } from '../selector';
 import { StagingAccountExtensionInput } from '../staging-account-extension-properties';
 import { LifecycleOptions } from './options';
-import { claimOf, deleteDecision, Handover, holds, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView } from './ownership';
+import { claimOf, deleteDecision, Handover, holds, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView, tagsAfter } from './ownership';
 import { RequestGuard } from './request-guard';
 import {
   Continuation, EXAMPLES_IN_LOG, EXAMPLES_IN_MESSAGE, examples, Failure, hostnameOf, OutOfTime, ReconcileResult, ReconcileSettings,
@@ -243,9 +243,7 @@ async function settlePerServer(session: Session, request: ReconcileRequest, exte
     }
     if (!change) continue;
     tasks.push({ kind: 'retag', server, set: change.set, remove: change.remove, attempts: 0 });
-    const after: Record<string, string> = { ...server.tags, ...change.set };
-    for (const k of change.remove) delete after[k];
-    changed.set(server.sourceServerID!, after);
+    changed.set(server.sourceServerID!, tagsAfter(server.tags ?? {}, change));
   }
   if (tasks.length === 0) return changed;
   const { failures, notDone } = await runTasks(session, tasks, (task) => retagTask(session, task as Extract<Task, { kind: 'retag' }>));
