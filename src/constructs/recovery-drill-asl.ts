@@ -5,31 +5,18 @@
 
 export type State = Record<string, unknown>;
 
-/** Transient errors of DRS calls, retried with backoff (the model declares them on every call). */
-export const DRS_RETRY = {
-  ErrorEquals: ['Drs.ThrottlingException', 'Drs.InternalServerException'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
+/** The one backoff of every retried Task: 2 s, doubling, 6 attempts, full jitter. */
+function transientRetry(errorEquals: string[]) {
+  return { ErrorEquals: errorEquals, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' };
+}
 
-export const LAMBDA_RETRY = {
-  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
+/** Transient errors of DRS calls, retried with backoff (the model declares them on every call). */
+export const DRS_RETRY = transientRetry(['Drs.ThrottlingException', 'Drs.InternalServerException']);
+
+export const LAMBDA_RETRY = transientRetry(['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']);
 
 /** Transient EC2 errors (throttling, internal), as the SDK integration names them. */
-export const EC2_RETRY = {
-  ErrorEquals: ['Ec2.RequestLimitExceeded', 'Ec2.InternalError', 'Ec2.Unavailable', 'Ec2.Ec2Exception'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
+export const EC2_RETRY = transientRetry(['Ec2.RequestLimitExceeded', 'Ec2.InternalError', 'Ec2.Unavailable', 'Ec2.Ec2Exception']);
 
 /** The drill's `describeJobs` of the current job: its status only. */
 export function describeJobState(next: string, catchTo: { resultPath: string; next: string }): State {

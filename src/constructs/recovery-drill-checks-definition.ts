@@ -54,16 +54,35 @@ export const CheckStates = {
   DELETE_LAUNCH_ACTION: 'DeleteLaunchAction',
 } as const;
 
-/** The per-server outcome a check's failure ends its iteration with (what `judge` reads). */
+/** The end of a server's iteration: its outcome (`fields`) and when its checks ended (what `judge` reads). */
+function serverOutcome(fields: Record<string, unknown>): State {
+  return { Type: 'Pass', Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', ...fields, 'CheckedAt.$': '$$.State.EnteredTime' }, End: true };
+}
+
+/** The per-server outcome a check's failure ends its iteration with. */
 function verdict(detail: Record<string, unknown>): State {
-  return {
-    Type: 'Pass',
-    Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result': { passed: false, ...detail }, 'CheckedAt.$': '$$.State.EnteredTime' },
-    End: true,
-  };
+  return serverOutcome({ Result: { passed: false, ...detail } });
 }
 
 const polls = (c: DefinitionCheck) => Math.max(1, Math.ceil(c.timeoutSeconds! / c.intervalSeconds!));
+
+/**
+ * A bounded poll: `pending` goes to `timedOut` once the counter at `counter` reached the check's
+ * poll count, else waits its interval in `wait`, counts one more poll in `count`, and reads again.
+ */
+function pollStates(
+  c: DefinitionCheck, names: { pending: string; wait: string; count: string }, counter: string, read: string, timedOut: string,
+): Record<string, State> {
+  return {
+    [names.pending]: {
+      Type: 'Choice',
+      Choices: [{ Variable: `${counter}.N`, NumericGreaterThanEquals: polls(c), Next: timedOut }],
+      Default: names.wait,
+    },
+    [names.wait]: { Type: 'Wait', Seconds: c.intervalSeconds, Next: names.count },
+    [names.count]: { Type: 'Pass', Parameters: { 'N.$': `States.MathAdd(${counter}.N, 1)` }, ResultPath: counter, Next: read },
+  };
+}
 
 /** EC2 status checks: ask, then wait and ask again until both are `ok`, one is `impaired`, or the timeout. */
 function ec2States(c: DefinitionCheck, n: string, next: string): Record<string, State> {
@@ -94,13 +113,8 @@ function ec2States(c: DefinitionCheck, n: string, next: string): Record<string, 
       ],
       Default: `InstanceStatusPending${n}`,
     },
-    [`InstanceStatusPending${n}`]: {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.ec2Polls.N', NumericGreaterThanEquals: polls(c), Next: `InstanceStatusTimedOut${n}` }],
-      Default: `${S.WAIT_FOR_INSTANCE_STATUS}${n}`,
-    },
-    [`${S.WAIT_FOR_INSTANCE_STATUS}${n}`]: { Type: 'Wait', Seconds: c.intervalSeconds, Next: `CountInstanceStatusPoll${n}` },
-    [`CountInstanceStatusPoll${n}`]: { Type: 'Pass', Parameters: { 'N.$': 'States.MathAdd($.ec2Polls.N, 1)' }, ResultPath: '$.ec2Polls', Next: describe },
+    ...pollStates(c, { pending: `InstanceStatusPending${n}`, wait: `${S.WAIT_FOR_INSTANCE_STATUS}${n}`, count: `CountInstanceStatusPoll${n}` },
+      '$.ec2Polls', describe, `InstanceStatusTimedOut${n}`),
     [`InstanceStatusImpaired${n}`]: verdict({
       'detail.$': `States.Format('EC2 status checks of instance {} failed: instance status {}, system status {}', $.Server.Ec2InstanceID, ${status('InstanceStatus')}, ${status('SystemStatus')})`,
     }),
@@ -139,13 +153,8 @@ function ssmStates(o: CheckDefinitionOptions, c: DefinitionCheck, n: string, nex
       ],
       Default: `LaunchActionPending${n}`,
     },
-    [`LaunchActionPending${n}`]: {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.ssmPolls.N', NumericGreaterThanEquals: polls(c), Next: `LaunchActionTimedOut${n}` }],
-      Default: `${S.WAIT_FOR_LAUNCH_ACTION}${n}`,
-    },
-    [`${S.WAIT_FOR_LAUNCH_ACTION}${n}`]: { Type: 'Wait', Seconds: c.intervalSeconds, Next: `CountLaunchActionPoll${n}` },
-    [`CountLaunchActionPoll${n}`]: { Type: 'Pass', Parameters: { 'N.$': 'States.MathAdd($.ssmPolls.N, 1)' }, ResultPath: '$.ssmPolls', Next: read },
+    ...pollStates(c, { pending: `LaunchActionPending${n}`, wait: `${S.WAIT_FOR_LAUNCH_ACTION}${n}`, count: `CountLaunchActionPoll${n}` },
+      '$.ssmPolls', read, `LaunchActionTimedOut${n}`),
     [`LaunchActionFailed${n}`]: verdict({ 'detail.$': '$.ssm.Detail' }),
     [`LaunchActionTimedOut${n}`]: verdict({
       'detail.$': `States.Format('SSM document ${a.documentName} had not ended within ${c.timeoutSeconds} s: {}', $.ssm.Detail)`,
@@ -217,23 +226,9 @@ export function checkStates(
         StartAt: names[0],
         States: {
           ...inner,
-          [S.CHECKS_PASSED]: {
-            Type: 'Pass',
-            Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result': { passed: true }, 'CheckedAt.$': '$$.State.EnteredTime' },
-            End: true,
-          },
-          ...(o.checks.some((c) => c.kind === 'lambda') ? {
-            CheckDone: {
-              Type: 'Pass',
-              Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Result.$': '$.check.Result', 'CheckedAt.$': '$$.State.EnteredTime' },
-              End: true,
-            },
-          } : {}),
-          CheckErrored: {
-            Type: 'Pass',
-            Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', 'Error.$': '$.checkError', 'CheckedAt.$': '$$.State.EnteredTime' },
-            End: true,
-          },
+          [S.CHECKS_PASSED]: serverOutcome({ Result: { passed: true } }),
+          ...(o.checks.some((c) => c.kind === 'lambda') ? { CheckDone: serverOutcome({ 'Result.$': '$.check.Result' }) } : {}),
+          CheckErrored: serverOutcome({ 'Error.$': '$.checkError' }),
         },
       },
       ResultPath: '$.checks',
