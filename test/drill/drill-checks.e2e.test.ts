@@ -5,19 +5,16 @@
  * Timing assertions use `checkConcurrency: 1`: the harness advances one clock per Wait state, so
  * concurrent iterations' waits would add up (README).
  */
-import * as fs from 'fs';
 import { DescribeRecoveryInstancesCommand, ListLaunchActionsCommand } from '@aws-sdk/client-drs';
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DrillRun, STEPS_ASSET_DIR } from './harness';
+import { DrillRun, requireStepsBundle, successfulCalls } from './harness';
 import { drill, DrillWorld, REGION, startRealRecovery, startWorld, synthDrill, TARGET } from './world';
 import { DrillCheck, ExtendedSourceServer, RecoveryDrillProps, ServerSelector } from '../../src';
 
 jest.setTimeout(120_000);
 
-beforeAll(() => {
-  if (!fs.existsSync(`${STEPS_ASSET_DIR}/index.js`)) throw new Error("the drill-steps bundle is missing: run 'npx projen bundle' first");
-});
+beforeAll(requireStepsBundle);
 
 let world: DrillWorld | undefined;
 afterEach(async () => {
@@ -25,9 +22,7 @@ afterEach(async () => {
   world = undefined;
 });
 
-function calls(run: DrillRun, operation: string): any[] {
-  return run.sdkCalls.filter((c) => c.operation === operation && !c.error);
-}
+const calls = successfulCalls;
 
 function drillWith(w: DrillWorld, extra: Partial<RecoveryDrillProps>) {
   return synthDrill((stack) => ({ servers: w.servers.map((id, i) => ExtendedSourceServer.fromSourceServerId(stack, `S${i}`, id)), ...extra }));

@@ -3,20 +3,17 @@
  * run by a States Language interpreter against the local DRS, with the bundled Lambda steps.
  * Needs `npx projen bundle` (the drill-steps asset).
  */
-import * as fs from 'fs';
 import { DescribeRecoveryInstancesCommand, RecoveryInstance, StartRecoveryCommand } from '@aws-sdk/client-drs';
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DrillRun, STEPS_ASSET_DIR } from './harness';
+import { requireStepsBundle, successfulCalls } from './harness';
 import { drill, DrillWorld, READINGS, REGION, startRealRecovery, startWorld as startWorldWith, synthDrill, TARGET, WorldOptions } from './world';
 import { ExistingRecoveryInstance, ExtendedSourceServer, ServerSelector } from '../../src';
 import { DrillTags } from '../../src/contract/drill';
 
 jest.setTimeout(120_000);
 
-beforeAll(() => {
-  if (!fs.existsSync(`${STEPS_ASSET_DIR}/index.js`)) throw new Error("the drill-steps bundle is missing: run 'npx projen bundle' first");
-});
+beforeAll(requireStepsBundle);
 
 let world: DrillWorld | undefined;
 afterEach(async () => {
@@ -28,10 +25,7 @@ async function instances(w: DrillWorld): Promise<RecoveryInstance[]> {
   return (await w.target.send(new DescribeRecoveryInstancesCommand({ filters: {} }))).items ?? [];
 }
 
-/** Successful DRS calls of the state machine's Tasks. */
-function calls(run: DrillRun, operation: string): any[] {
-  return run.sdkCalls.filter((c) => c.operation === operation && !c.error);
-}
+const calls = successfulCalls;
 
 /** Every DRS call of the target account (the person's, the Lambda steps' and the state machine's). */
 function accountCalls(w: DrillWorld, operation: string): number {

@@ -12,6 +12,7 @@
  * Test support only.
  */
 import { fork } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as DrsSdk from '@aws-sdk/client-drs';
 import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
@@ -20,6 +21,11 @@ import { Authorizer } from '../local-drs/types';
 import { CfnTemplate, DeployContext, resolve } from '../support/cfn-template';
 
 export const STEPS_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drill-steps.lambda');
+
+/** For a suite's beforeAll: the tests run the bundled drill-steps asset, so it must be there. */
+export function requireStepsBundle(): void {
+  if (!fs.existsSync(`${STEPS_ASSET_DIR}/index.js`)) throw new Error("the drill-steps bundle is missing: run 'npx projen bundle' first");
+}
 const RUNNER = path.join(__dirname, 'step-runner.js');
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22); the project runs on Node 20.
@@ -100,6 +106,11 @@ export interface DrillRun {
   /** The DRS calls the state machine's own Tasks made (SDK input form), in order. */
   readonly sdkCalls: Array<{ readonly state: string; readonly operation: string; readonly input: any; readonly error?: string }>;
   readonly eventLog: any[];
+}
+
+/** Successful DRS calls of the state machine's Tasks. */
+export function successfulCalls(run: DrillRun, operation: string): any[] {
+  return run.sdkCalls.filter((c) => c.operation === operation && !c.error);
 }
 
 function tasksOf(states: Record<string, any>, into: Record<string, any> = {}): Record<string, any> {

@@ -172,6 +172,15 @@ const owner = (logicalId: string, previous?: string) => ({
   [OwnerTags.STACK_ID]: STACK_ID, [OwnerTags.LOGICAL_ID]: logicalId, ...(previous ? { [('cdk-drs-multi-account:previous-logical-id' as const)]: previous } : {}),
 });
 
+/** Staging server web-1 extended by ExtendedSourceServer Web1, as CloudFormation then lists it. */
+async function extendedWeb1(): Promise<{ web: Staging; id: string }> {
+  const web = world.addStaging(A, 'web-1');
+  world.declare('Web1', ESS);
+  const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
+  world.declare('Web1', ESS, id);
+  return { web, id };
+}
+
 async function ok(p: Promise<HandlerResult>): Promise<HandlerResult> {
   const r = await p;
   if (r.status !== 'SUCCESS') throw new Error(`expected SUCCESS, got ${r.status}: ${r.reason}`);
@@ -180,10 +189,7 @@ async function ok(p: Promise<HandlerResult>): Promise<HandlerResult> {
 
 describe('defect 1: renaming or moving an ExtendedSourceServer within its stack', () => {
   async function deployed(): Promise<{ web: Staging; id: string }> {
-    const web = world.addStaging(A, 'web-1');
-    world.declare('Web1', ESS);
-    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
-    world.declare('Web1', ESS, id);
+    const { web, id } = await extendedWeb1();
     // The new template names it Web1Renamed; CloudFormation creates that first, so both are listed.
     world.declare('Web1Renamed', ESS);
     drs.resetHistory();
@@ -455,10 +461,7 @@ describe('takeovers the model-based tests found wrong (fuzz --seed 90210)', () =
   });
 
   test('Lambda\'s retry of a Create that took a server over answers with it: no wait, never deleted', async () => {
-    const web = world.addStaging(A, 'web-1');
-    world.declare('Web1', ESS);
-    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
-    world.declare('Web1', ESS, id);
+    const { web, id } = await extendedWeb1();
     world.declare('Web1Renamed', ESS);
     // The first attempt takes the server over and dies before answering; then the staging trust goes.
     await ok(send(ESS, 'Create', 'Web1Renamed', essProps(web, { app: 'web', moved: 'yes' })));
@@ -539,10 +542,7 @@ describe('the per-server declaration wins while the template declares it (PerSer
   });
 
   test('a new extension does not take over a server a per-server resource of the template still declares', async () => {
-    const web = world.addStaging(A, 'web-1');
-    world.declare('Web1', ESS);
-    const { physicalResourceId: id } = await ok(send(ESS, 'Create', 'Web1', essProps(web)));
-    world.declare('Web1', ESS, id);
+    const { web } = await extendedWeb1();
     world.declare('Staging1', SAE);
     await ok(send(SAE, 'Create', 'Staging1', saeProps(A, declaring(web, { app: 'web' }))));
     expect(world.tagsOf(web)).toEqual({ app: 'web', ...owner('Web1') });
