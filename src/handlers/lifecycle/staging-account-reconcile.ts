@@ -160,9 +160,7 @@ async function takeOverSiblings(session: Session, request: ReconcileRequest, ext
     if (!handsOver) continue;
     const { set, remove } = Handover.takeOver(owner, from, props.tags, server.tags ?? {});
     tasks.push({ kind: 'retag', server, set, remove, attempts: 0 });
-    const after: Record<string, string> = { ...server.tags, ...set };
-    for (const k of remove) delete after[k];
-    taken.set(server.sourceServerID!, after);
+    taken.set(server.sourceServerID!, tagsAfter(server.tags ?? {}, { set, remove }));
   }
   if (tasks.length === 0) return taken;
   session.log('taking servers over from other resources of this stack (rename, move, or switch to whole-account)', { count: tasks.length });
