@@ -4,6 +4,10 @@ import { awscdk, javascript, release } from 'projen';
 // end-to-end tests run, so the deployed code is the tested code.
 const DRS_CLIENT = '@aws-sdk/client-drs@3.523.0';
 
+// Deployed code, bundled by esbuild into assets/ (it never runs from lib/): every concept's
+// runtime/ folder, the AWS SDK wrappers, and the Lambda entry points beside their constructs.
+const DEPLOYED_CODE = ['src/*/runtime/**', 'src/aws/**', 'src/*/*.lambda.ts'];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-drs-multi-account',
   description:
@@ -167,10 +171,31 @@ integDeploy.spawn(project.tasks.tryFind('bundle')!);
 integDeploy.exec(`cdk deploy --app "${INTEG_APP}" --output cdk.out/integ --all --require-approval never; rc=$?; ` +
   `cdk destroy --app "${INTEG_APP}" --output cdk.out/integ --all --force || rc=1; exit $rc`);
 
-// The handler's modules import the DRS client, a dev dependency: esbuild bundles it into the
-// asset. jsii still compiles them to lib/handlers, where nothing reaches them: keep them out of
-// the package, except the generated function construct that points at the asset.
-project.eslint?.allowDevDeps('src/handlers/**');
+// The deployed code (each concept's runtime/, src/aws/ and the *.lambda.ts entry points) imports
+// the AWS SDK clients, dev dependencies: esbuild bundles them into the assets. jsii still compiles
+// it to lib/, where nothing reaches it: it stays out of the package (below), and only the
+// generated function constructs (<concept>/<name>-function.ts) that point at the assets ship.
+for (const deployed of DEPLOYED_CODE) project.eslint?.allowDevDeps(deployed);
+
+// The house rules (CONTRIBUTING.md, "Layout"), kept by the linter instead of by memory:
+// - no import cycles, type-only imports included: two modules that need each other are one
+//   concept that wants a file of its own;
+// - deployed code (and the contract it shares with the constructs) imports neither aws-cdk-lib
+//   nor constructs, so no construct code can reach a bundle;
+// - only src/aws/ imports an AWS SDK client: retries, pagination and error translation live there.
+project.eslint?.addRules({ 'import/no-cycle': ['error', { ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false }] });
+const NO_CDK = [
+  { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'Deployed code (runtime/, aws/, *.lambda.ts, contract/) must not import construct code: it is bundled into a Lambda asset.' },
+];
+const NO_SDK = [
+  { group: ['@aws-sdk/*'], message: 'Only src/aws/ imports an AWS SDK client: add what you need there (src/aws/drs/sdk.ts for DRS).' },
+];
+project.eslint?.addOverride({ files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: NO_SDK }] } });
+project.eslint?.addOverride({
+  files: [...DEPLOYED_CODE.filter((glob) => glob !== 'src/aws/**'), 'src/contract/**'],
+  rules: { 'no-restricted-imports': ['error', { patterns: [...NO_CDK, ...NO_SDK] }] },
+});
+project.eslint?.addOverride({ files: ['src/aws/**'], rules: { 'no-restricted-imports': ['error', { patterns: NO_CDK }] } });
 // Benchmarks: synthesis and local-DRS figures side by side, written to benchmarks/RESULTS.md.
 project.addTask('benchmark', {
   description: 'Measure (a) ExtendedSourceServer, (b) StagingAccountExtension and (c) AwsCustomResource side by side',
@@ -204,8 +229,7 @@ for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
   // CI and benchmark output (the cdk-lib matrix installs a whole aws-cdk-lib into .ci-out).
   '/.ci-out', '/.benchmark', 'cdk.out',
-  '/lib/handlers/**', '!/lib/handlers/drs-handler-function.*', '!/lib/handlers/drill-steps-function.*',
-  '!/lib/handlers/coverage-report-function.*',
+  ...DEPLOYED_CODE.map((glob) => `/${glob.replace(/^src\//, 'lib/').replace(/\.ts$/, '.*')}`),
 ]) {
   project.addPackageIgnore(pattern);
 }

@@ -9,7 +9,7 @@ import * as zlib from 'zlib';
 import { median } from './stats';
 
 const ROOT = path.join(__dirname, '..');
-export const HANDLER_BUNDLE = path.join(ROOT, 'assets', 'handlers', 'drs-handler.lambda', 'index.js');
+export const HANDLER_BUNDLE = path.join(ROOT, 'assets', 'provider', 'drs-handler.lambda', 'index.js');
 /** aws-cdk-lib's handler for every AwsCustomResource (one asset, shared by all of them). */
 export const AWS_CUSTOM_RESOURCE_HANDLER = path.join(ROOT, 'node_modules', 'aws-cdk-lib', 'custom-resource-handlers',
   'dist', 'custom-resources', 'aws-custom-resource-handler', 'index.js');
@@ -20,8 +20,8 @@ export const AWS_CUSTOM_RESOURCE_HANDLER = path.join(ROOT, 'node_modules', 'aws-
  */
 export function rebuildHandlerBundle(): void {
   const tasks = JSON.parse(fs.readFileSync(path.join(ROOT, '.projen', 'tasks.json'), 'utf8')).tasks;
-  const command: string | undefined = tasks['bundle:handlers/drs-handler.lambda']?.steps?.[0]?.exec;
-  if (!command) throw new Error('no bundle:handlers/drs-handler.lambda task in .projen/tasks.json');
+  const command: string | undefined = tasks['bundle:provider/drs-handler.lambda']?.steps?.[0]?.exec;
+  if (!command) throw new Error('no bundle:provider/drs-handler.lambda task in .projen/tasks.json');
   execSync(command, {
     cwd: ROOT,
     stdio: 'ignore',

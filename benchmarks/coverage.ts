@@ -18,7 +18,7 @@ import { LocalDrs } from '../test/local-drs';
 import { startLocalEvents } from '../test/support/local-events';
 import { runBundle } from '../test/support/run-bundle';
 
-const ASSET_DIR = path.join(__dirname, '..', 'assets', 'handlers', 'coverage-report.lambda');
+const ASSET_DIR = path.join(__dirname, '..', 'assets', 'observability', 'coverage-report.lambda');
 const REGION = 'us-east-1';
 const TARGET = '222222222222';
 const STACKS = ['arn:aws:cloudformation:us-east-1:222222222222:stack/A/1', 'arn:aws:cloudformation:us-east-1:222222222222:stack/B/2'];

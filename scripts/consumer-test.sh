@@ -31,13 +31,13 @@ node -e '
   const { execFileSync } = require("child_process");
   const tgz = process.argv[1];
   const files = execFileSync("tar", ["tzf", tgz], { encoding: "utf8" }).split("\n").filter(Boolean);
-  const allowed = /^package\/(lib\/.+\.(js|d\.ts)|assets\/handlers\/[^/]+\.lambda\/index\.js|rosetta\/[^/]+\.ts-fixture|\.jsii|package\.json|README\.md|API\.md|CONTRIBUTING\.md|LICENSE)$/;
+  const allowed = /^package\/(lib\/.+\.(js|d\.ts)|assets\/[a-z-]+\/[^/]+\.lambda\/index\.js|rosetta\/[^/]+\.ts-fixture|\.jsii|package\.json|README\.md|API\.md|CONTRIBUTING\.md|LICENSE)$/;
   const stray = files.filter((f) => !allowed.test(f));
   const size = require("fs").statSync(tgz).size;
   if (stray.length) { console.error(`unexpected files in ${tgz}:\n  ${stray.slice(0, 20).join("\n  ")}`); process.exit(1); }
-  // Each generated function construct (lib/handlers/<name>-function.js) finds its bundle.
-  const functions = files.map((f) => /^package\/lib\/handlers\/(.+)-function\.js$/.exec(f)?.[1]).filter(Boolean);
-  const missing = ["drs-handler", ...functions].filter((name) => !files.includes(`package/assets/handlers/${name}.lambda/index.js`));
+  // Each generated function construct (lib/<concept>/<name>-function.js) finds its bundle.
+  const functions = files.map((f) => /^package\/lib\/([a-z-]+\/.+)-function\.js$/.exec(f)?.[1]).filter(Boolean);
+  const missing = ["provider/drs-handler", ...functions].filter((name) => !files.includes(`package/assets/${name}.lambda/index.js`));
   if (missing.length) { console.error(`${tgz} has no bundle for ${missing.join(", ")}`); process.exit(1); }
   if (size > 5 * 1024 * 1024) { console.error(`${tgz} is ${size} bytes`); process.exit(1); }
   console.log(`${tgz.split("/").pop()}: ${files.length} files, ${size} bytes`);

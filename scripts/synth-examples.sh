@@ -84,7 +84,7 @@ for name in "${names[@]}"; do
           if (!assets.some((d) => fs.readFileSync(path.join(dir, d, "index.js")).equals(expected))) {
             console.error(`no asset in ${dir} is the handler bundle ${bundle}`); process.exit(1);
           }
-        ' "$dest" "$fresh/assets/handlers/drs-handler.lambda/index.js" || problem "'$cmd': the handler bundle is not in its assembly";;
+        ' "$dest" "$fresh/assets/provider/drs-handler.lambda/index.js" || problem "'$cmd': the handler bundle is not in its assembly";;
     esac
   done
   rm -rf "$cwd/cdk.out"

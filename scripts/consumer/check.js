@@ -2,7 +2,7 @@
 // Checks what `cdk synth` made of a consumer app (scripts/consumer-test.sh):
 //   node check.js <consumer folder> <app folder> <stack>=<item>[,<item>...] ...
 // where an item is a resource type (e.g. Custom::DrsExtendedSourceServer) or @<bundle> (e.g.
-// @drill-steps: a function of the stack runs the package's assets/handlers/drill-steps.lambda).
+// @drill-steps: a function of the stack runs the package's assets/drill/drill-steps.lambda).
 // - the installed cdk-drs-multi-account carries its handler bundle, and uses the consumer's one
 //   aws-cdk-lib (no copy of its own);
 // - each named stack's template has the named resources; each custom resource (Custom::*) is
@@ -17,7 +17,13 @@ const problems = [];
 const expect = (ok, what) => { if (!ok) problems.push(what); };
 
 const pkgDir = path.join(consumer, 'node_modules', 'cdk-drs-multi-account');
-const bundleFile = path.join(pkgDir, 'assets', 'handlers', 'drs-handler.lambda', 'index.js');
+/** assets/<concept>/<name>.lambda/index.js: the bundle of a function, wherever its concept is. */
+const bundlePath = (name) => {
+  const assets = path.join(pkgDir, 'assets');
+  const concept = fs.existsSync(assets) ? fs.readdirSync(assets).find((d) => fs.existsSync(path.join(assets, d, `${name}.lambda`, 'index.js'))) : undefined;
+  return path.join(assets, concept ?? '<none>', `${name}.lambda`, 'index.js');
+};
+const bundleFile = path.join(pkgDir, 'assets', 'provider', 'drs-handler.lambda', 'index.js');
 expect(fs.existsSync(bundleFile), `the package has no handler bundle at ${bundleFile}`);
 expect(!fs.existsSync(path.join(pkgDir, 'node_modules', 'aws-cdk-lib')), 'the package installed an aws-cdk-lib of its own');
 const bundle = fs.existsSync(bundleFile) ? fs.readFileSync(bundleFile) : Buffer.alloc(0);
@@ -42,7 +48,7 @@ for (const expectation of expectations) {
   };
   for (const item of items.filter((i) => i.startsWith('@'))) {
     const name = item.slice(1);
-    const file = path.join(pkgDir, 'assets', 'handlers', `${name}.lambda`, 'index.js');
+    const file = bundlePath(name);
     const expected = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
     expect(expected, `the package has no ${name} bundle at ${file}`);
     const fns = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function');

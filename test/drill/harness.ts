@@ -20,7 +20,7 @@ import { authorizerFromTemplate } from '../local-drs/iam';
 import { Authorizer } from '../local-drs/types';
 import { CfnTemplate, DeployContext, resolve } from '../support/cfn-template';
 
-export const STEPS_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drill-steps.lambda');
+export const STEPS_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'drill', 'drill-steps.lambda');
 
 /** For a suite's beforeAll: the tests run the bundled drill-steps asset, so it must be there. */
 export function requireStepsBundle(): void {

@@ -14,7 +14,7 @@ import { LocalDrs } from '../local-drs';
 import { LocalEvents, startLocalEvents } from '../support/local-events';
 import { BundleRun, runBundle } from '../support/run-bundle';
 
-const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'handlers', 'coverage-report.lambda');
+const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'observability', 'coverage-report.lambda');
 const REGION = 'us-east-1';
 const TARGET = '222222222222';
 const STAGING_A = '111111111111';

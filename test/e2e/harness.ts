@@ -13,7 +13,7 @@ import { DriverOptions, LifecycleDriver } from '../lifecycle/driver';
 import { LocalDrs, Rules, ServerRef } from '../local-drs';
 import { Reading, readingFromEnv } from '../local-drs/readings';
 
-export const ASSET = path.join(__dirname, '..', '..', 'assets', 'handlers', 'drs-handler.lambda', 'index.js');
+export const ASSET = path.join(__dirname, '..', '..', 'assets', 'provider', 'drs-handler.lambda', 'index.js');
 
 const tmpDirs: string[] = [];
 process.on('exit', () => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

@@ -12,7 +12,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { ASSET, callsByOperation } from './harness';
 import { ServerSelector, StagingAccountExtension, StagingAccountExtensionProps, StagingAccountTrust } from '../../src';
 import { OwnerTags } from '../../src/contract';
-import type { HandlerTiming } from '../../src/handlers/dispatch';
+import type { HandlerTiming } from '../../src/provider/runtime/dispatch';
 import { AssemblyStack } from '../lifecycle/assembly';
 import { LifecycleDriver, LOCAL_TIMING } from '../lifecycle/driver';
 import { LocalDrs, seedServers } from '../local-drs';

@@ -6,8 +6,8 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { answerCloudFormationQuery, RecordedEvent, StackViews } from './cloudformation-endpoint';
-import { createCloudFormationClient } from '../../src/handlers/cloudformation/client';
-import { describeStackResource, listStackResources } from '../../src/handlers/cloudformation/stack-resources';
+import { createCloudFormationClient } from '../../src/aws/cloudformation/client';
+import { describeStackResource, listStackResources } from '../../src/aws/cloudformation/stack-resources';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:222222222222:stack/Target/11111111-2222-3333-4444-555555555555';
 const views = new StackViews();

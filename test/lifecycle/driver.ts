@@ -20,7 +20,7 @@ import * as path from 'path';
 import { AssemblyStack, readAssembly } from './assembly';
 import { BundleContainer } from './bundle-container';
 import { answerCloudFormationQuery, StackViews } from './cloudformation-endpoint';
-import type { HandlerTiming } from '../../src/handlers/dispatch';
+import type { HandlerTiming } from '../../src/provider/runtime/dispatch';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { trustFromTemplates } from '../local-drs/trust';
 import {

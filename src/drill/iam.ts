@@ -1,0 +1,168 @@
+/**
+ * The IAM of a `RecoveryDrill`: the statements of its state machine role and of its read-only
+ * function's role, scoped to the drilled servers and the drill's tags (docs/iam.md explains each
+ * by its Sid), and their cdk-nag acknowledgements. Internal: not exported from the package's index.
+ */
+import { Aws, CfnResource, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
+import { RecoveryDrillProps } from './recovery-drill-props';
+import { DrillTags } from '../contract/drill';
+import { METRICS_NAMESPACE } from '../contract/metrics';
+import { ExtendedSourceServer } from '../servers/extended-source-server';
+
+/** `<resource>/*` of DRS in the stack's partition, Region and account (pseudo parameters, as cdk-nag names them). */
+function arn(resource: string): string {
+  return `arn:${Aws.PARTITION}:drs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}/*`;
+}
+
+/** The read-only steps: what to drill, and what its jobs did. */
+export function stepsStatements(drillName: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadServersInstancesJobs',
+      actions: ['drs:DescribeSourceServers', 'drs:DescribeRecoveryInstances', 'drs:DescribeJobs'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadDrillJobLogs',
+      actions: ['drs:DescribeJobLogItems'],
+      resources: [arn('job')],
+      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillName } },
+    }),
+  ];
+}
+
+/**
+ * StartRecovery conditions on the servers: their ARNs; an extension's owner tags; a selector's
+ * tag conditions where it requires them (tagEquals / hasTag, alone or in allOf).
+ */
+export function startRecoveryScopes(props: RecoveryDrillProps): Array<{ resources: string[]; conditions?: Record<string, Record<string, unknown>> }> {
+  if (props.servers) return [{ resources: props.servers.map((s) => s.sourceServerArn) }];
+  if (props.extensions) {
+    return props.extensions.map((e) => ({
+      resources: [arn('source-server')],
+      conditions: { StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) },
+    }));
+  }
+  return [{ resources: [arn('source-server')], conditions: selectorTagConditions(props.selector!._render()) }];
+}
+
+/** IAM conditions a selector implies on the server's tags, if any. */
+function selectorTagConditions(selector: ServerSelectorProperty): Record<string, Record<string, unknown>> | undefined {
+  const required = selector.Type === SelectorTypes.ALL_OF ? (selector.Selectors ?? []) : [selector];
+  const equals: Record<string, string[]> = {};
+  const present: Record<string, string> = {};
+  for (const s of required) {
+    if (s.Type !== SelectorTypes.TAG || s.Key === undefined || Token.isUnresolved(s.Key)) continue;
+    if (s.Values) equals[`aws:ResourceTag/${s.Key}`] = [...s.Values];
+    else present[`aws:ResourceTag/${s.Key}`] = 'false';
+  }
+  const conditions: Record<string, Record<string, unknown>> = {};
+  if (Object.keys(equals).length > 0) conditions.StringEquals = equals;
+  if (Object.keys(present).length > 0) conditions.Null = present;
+  return Object.keys(conditions).length > 0 ? conditions : undefined;
+}
+
+export function stateMachineStatements(props: RecoveryDrillProps, drillName: string): iam.PolicyStatement[] {
+  const drillTagInRequest = {
+    StringEquals: { [`aws:RequestTag/${DrillTags.DRILL}`]: drillName },
+    Null: { [`aws:RequestTag/${DrillTags.EXECUTION}`]: 'false' },
+  };
+  const statements = startRecoveryScopes(props).map((s, i) => new iam.PolicyStatement({
+    sid: `StartDrillOfDrilledServers${i === 0 ? '' : i}`,
+    actions: ['drs:StartRecovery'],
+    resources: s.resources,
+    conditions: {
+      ...s.conditions,
+      StringEquals: { ...s.conditions?.StringEquals, ...drillTagInRequest.StringEquals },
+      Null: { ...s.conditions?.Null, ...drillTagInRequest.Null },
+    },
+  }));
+  const account = `arn:${Aws.PARTITION}:drs:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
+  return [
+    ...statements,
+    new iam.PolicyStatement({
+      sid: 'TagDrillJobsOnStart',
+      // Tags passed to StartRecovery are authorized as drs:TagResource on what it creates.
+      actions: ['drs:TagResource'],
+      resources: [`${account}:job/*`, `${account}:recovery-instance/*`],
+      conditions: { StringEquals: { ...drillTagInRequest.StringEquals, 'drs:CreateAction': 'StartRecovery' }, Null: drillTagInRequest.Null },
+    }),
+    new iam.PolicyStatement({
+      sid: 'FollowJobs',
+      actions: ['drs:DescribeJobs'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TerminateDrillInstances',
+      // Reading 1: the recovery instance carries the tags given to StartRecovery.
+      actions: ['drs:TerminateRecoveryInstances'],
+      resources: [`${account}:recovery-instance/*`],
+      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillName } },
+    }),
+    ...instanceScopesBySourceTags(props).map((conditions, i) => new iam.PolicyStatement({
+      sid: `TerminateInstancesOfDrilledServers${i === 0 ? '' : i}`,
+      // Reading 2: the launch copies the source server's tags to the recovery instance.
+      actions: ['drs:TerminateRecoveryInstances'],
+      resources: [`${account}:recovery-instance/*`],
+      conditions,
+    })),
+    new iam.PolicyStatement({
+      sid: 'PublishResult',
+      actions: ['events:PutEvents'],
+      resources: [props.eventBus?.eventBusArn ?? `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PublishMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+    }),
+  ];
+}
+
+/**
+ * Conditions on a recovery instance's tags that hold when DRS copies the source server's tags
+ * to it: the drilled servers' owner tags where the drill knows them. Servers whose tags the
+ * drill does not know get none (see `unknownSourceTags`).
+ */
+function instanceScopesBySourceTags(props: RecoveryDrillProps): Array<Record<string, Record<string, unknown>>> {
+  if (props.extensions) {
+    return props.extensions.map((e) => ({ StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) }));
+  }
+  if (props.servers) {
+    const stackIds = [...new Set(props.servers.filter((s) => s instanceof ExtendedSourceServer).map((s) => Stack.of(s).stackId))];
+    return stackIds.length > 0 ? [{ StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackIds } }] : [];
+  }
+  const byTags = selectorTagConditions(props.selector!._render());
+  return byTags ? [byTags] : [];
+}
+
+/** Whether some drilled servers have tags the drill cannot name in IAM (imported servers, a selector without tag conditions). */
+export function unknownSourceTags(props: RecoveryDrillProps): boolean {
+  if (props.extensions) return false;
+  if (props.servers) return props.servers.some((s) => !(s instanceof ExtendedSourceServer));
+  return selectorTagConditions(props.selector!._render()) === undefined;
+}
+
+export function stateMachineAcknowledgements(stepFunction: lambda.IFunction, props: RecoveryDrillProps): Record<string, string> {
+  const acks: Record<string, string> = {
+    'AwsSolutions-IAM5[Resource::*]':
+      'drs:DescribeJobs, ec2:DescribeInstanceStatus (EC2 status checks) and ssm:DescribeInstanceInformation/DescribeParameters (SSM document checks, only via DRS) have no resource-level permissions; cloudwatch:PutMetricData supports none and is limited to the drill namespace (cloudwatch:namespace); ' +
+      'the log delivery and X-Ray actions Step Functions needs for logging and tracing support no resource.',
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:recovery-instance/*]':
+      "TerminateRecoveryInstances only on recovery instances carrying this drill's tag (aws:ResourceTag), and tagging only by StartRecovery with that tag; ids are assigned at launch.",
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:job/*]':
+      "Tagging only by StartRecovery (drs:CreateAction) with this drill's tag; job ids are assigned at launch.",
+  };
+  if (!props.servers) {
+    acks['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:source-server/*]'] = props.extensions
+      ? "StartRecovery only on servers carrying a drilled StagingAccountExtension's owner tags (aws:ResourceTag) and only with this drill's tag (aws:RequestTag)."
+      : "StartRecovery only with this drill's tag (aws:RequestTag), and on servers with the selector's required tags where it requires any; the selector picks servers at run time.";
+  }
+  const fn = stepFunction.node.defaultChild as CfnResource;
+  acks[`AwsSolutions-IAM5[Resource::<${Stack.of(stepFunction).getLogicalId(fn)}.Arn>:*]`] = 'lambda:InvokeFunction on the versions of the drill\'s own function (written by grantInvoke).';
+  return acks;
+}
