@@ -46,6 +46,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-cloudformation@3.523.0',
     // Bundled into the coverage report: its EventBridge event.
     '@aws-sdk/client-eventbridge@3.523.0',
+    // Bundled: launch settings (EC2 launch templates), the drill's clean-up and sweeper (Step
+    // Functions executions, the execution's S3 object). Same pinned version as the DRS client.
+    '@aws-sdk/client-ec2@3.523.0',
+    '@aws-sdk/client-sfn@3.523.0',
+    '@aws-sdk/client-s3@3.523.0',
     // Model-based lifecycle tests: generated stack histories.
     'fast-check@^4.10.2',
     '@fast-check/jest@^2.3.0',

@@ -280,21 +280,23 @@ describe('docs/iam.md', () => {
 describe('docs/compliance.md', () => {
   test('lists an endpoint for every AWS service the handler calls, and the S3 gateway endpoint for the response URL', () => {
     const doc = fs.readFileSync(path.join(__dirname, '../../docs/compliance.md'), 'utf8');
+    // The clients the handler's entry point reaches through its imports (what esbuild bundles);
+    // the coverage report and the drill's steps are functions of their own, outside the VPC.
     const clients = new Set<string>();
-    const walk = (dir: string) => {
-      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        const file = path.join(dir, entry.name);
-        // Only the custom-resource handler runs in the configured VPC; the coverage report and the
-        // drill's steps are functions of their own (their entry points and modules are skipped).
-        if (/^(coverage-report|drill)/.test(entry.name)) continue;
-        if (entry.isDirectory()) {
-          walk(file);
-        } else if (file.endsWith('.ts')) {
-          for (const m of fs.readFileSync(file, 'utf8').matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)) clients.add(m[1]);
-        }
+    const seen = new Set<string>();
+    const follow = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of fs.readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)) {
+        const client = /^@aws-sdk\/client-([a-z0-9-]+)$/.exec(spec)?.[1];
+        if (client) clients.add(client);
+        if (!spec.startsWith('.')) continue;
+        const base = path.resolve(path.dirname(file), spec);
+        const next = [`${base}.ts`, path.join(base, 'index.ts')].find((f) => fs.existsSync(f));
+        if (next) follow(next);
       }
     };
-    walk(path.join(__dirname, '../../src/handlers'));
+    follow(path.join(__dirname, '../../src/provider/drs-handler.lambda.ts'));
     expect([...clients]).toContain('drs');
     for (const client of clients) expect(doc).toContain(`com.amazonaws.<region>.${client}`);
     expect(doc).toContain('com.amazonaws.<region>.s3');
