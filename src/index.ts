@@ -4,6 +4,7 @@ export * from './servers/drs-initialization';
 export * from './trust/cross-account-roles';
 export * from './observability/monitoring';
 export * from './servers/server-selector';
+export * from './servers/extended-server-selector';
 export * from './servers/staging-account-extension';
 export * from './trust/staging-trust-stack-set';
 export * from './provider/drs-handler';

@@ -1,4 +1,5 @@
 import { App, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +8,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import {
   DrillCheck,
+  DrsCoverageReport,
+  DrsDashboard,
   ExistingRecoveryInstance,
   ExtendedSourceServer,
   RecoveryDrill,
@@ -52,7 +55,9 @@ function defaultStagingArns(stagingAccount: string): string[] {
  * their `DrWave` tag (database first), with a 30-minute recovery time objective, the EC2 status
  * checks and an SSM document run on each recovered server; and one of every
  * server the extension owns, weekly, keeping the drill instances for an hour. Failed drills raise
- * an alarm, and every result goes to an encrypted topic.
+ * an alarm, and every result goes to an encrypted topic. A coverage report (servers not drilled in
+ * 35 days, extension errors) alarms to the same topic, and a dashboard shows coverage, both
+ * drills and replication.
  */
 export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   const app = new App({ outdir: options.outdir, context: options.context });
@@ -125,6 +130,19 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
       reason: 'Inline on purpose: it lets this role start the two drills and nothing else; a managed policy could be attached to other principals.',
     });
   }
+
+  // What the DR team looks at: coverage of the staging accounts (a daily report with alarms) and a
+  // dashboard of coverage, both drills' results and recovery times, and replication per server.
+  const coverage = new DrsCoverageReport(targetStack, 'Coverage', { maxTimeSinceDrill: Duration.days(35) });
+  coverage.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+  const dashboard = new DrsDashboard(targetStack, 'Dashboard', {
+    coverageReport: coverage,
+    drillNames: [serversDrill.drillName, extensionDrill.drillName],
+    recoveryTimeObjective: Duration.minutes(30),
+    servers,
+    maxReplicationLag: Duration.minutes(30),
+  });
+  new CfnOutput(targetStack, 'DashboardName', { value: dashboard.dashboard.dashboardName });
   new CfnOutput(targetStack, 'MonthlyDrillStateMachineArn', { value: serversDrill.stateMachine.stateMachineArn });
   new CfnOutput(targetStack, 'WeeklyDrillStateMachineArn', { value: extensionDrill.stateMachine.stateMachineArn });
 

@@ -65,7 +65,7 @@ export const ExistingInstanceModes = {
   REFUSE: 'refuse',
 } as const;
 
-/** Which servers the drill covers (exactly one member set, by the construct). */
+/** The servers a drill names; the plan step drills the union of every member given, each server once. */
 export interface DrillTargets {
   /** Explicit source server ids in this account. */
   readonly SourceServerIds?: string[];

@@ -34,19 +34,28 @@ export function stepsStatements(drillName: string): iam.PolicyStatement[] {
   ];
 }
 
+/** The drill's selector in its wire form: `extendedServerSelector`, or the deprecated `selector`. */
+export function drillSelector(props: RecoveryDrillProps): ServerSelectorProperty | undefined {
+  return (props.extendedServerSelector ?? props.selector)?._render();
+}
+
 /**
- * StartRecovery conditions on the servers: their ARNs; an extension's owner tags; a selector's
- * tag conditions where it requires them (tagEquals / hasTag, alone or in allOf).
+ * StartRecovery conditions on the servers, one scope per way of naming them (the drill drills
+ * their union): the servers' ARNs; an extension's owner tags; a selector's tag conditions where it
+ * requires them (tagEquals / hasTag, alone or in allOf).
  */
 export function startRecoveryScopes(props: RecoveryDrillProps): Array<{ resources: string[]; conditions?: Record<string, Record<string, unknown>> }> {
-  if (props.servers) return [{ resources: props.servers.map((s) => s.sourceServerArn) }];
-  if (props.extensions) {
-    return props.extensions.map((e) => ({
+  const scopes: Array<{ resources: string[]; conditions?: Record<string, Record<string, unknown>> }> = [];
+  if (props.servers && props.servers.length > 0) scopes.push({ resources: props.servers.map((s) => s.sourceServerArn) });
+  for (const e of props.extensions ?? []) {
+    scopes.push({
       resources: [arn('source-server')],
       conditions: { StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) },
-    }));
+    });
   }
-  return [{ resources: [arn('source-server')], conditions: selectorTagConditions(props.selector!._render()) }];
+  const selector = drillSelector(props);
+  if (selector) scopes.push({ resources: [arn('source-server')], conditions: selectorTagConditions(selector) });
+  return scopes;
 }
 
 /** IAM conditions a selector implies on the server's tags, if any. */
@@ -129,22 +138,21 @@ export function stateMachineStatements(props: RecoveryDrillProps, drillName: str
  * drill does not know get none (see `unknownSourceTags`).
  */
 function instanceScopesBySourceTags(props: RecoveryDrillProps): Array<Record<string, Record<string, unknown>>> {
-  if (props.extensions) {
-    return props.extensions.map((e) => ({ StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) }));
-  }
-  if (props.servers) {
-    const stackIds = [...new Set(props.servers.filter((s) => s instanceof ExtendedSourceServer).map((s) => Stack.of(s).stackId))];
-    return stackIds.length > 0 ? [{ StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackIds } }] : [];
-  }
-  const byTags = selectorTagConditions(props.selector!._render());
-  return byTags ? [byTags] : [];
+  const scopes: Array<Record<string, Record<string, unknown>>> = (props.extensions ?? []).map((e) =>
+    ({ StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) }));
+  const stackIds = [...new Set((props.servers ?? []).filter((s) => s instanceof ExtendedSourceServer).map((s) => Stack.of(s).stackId))];
+  if (stackIds.length > 0) scopes.push({ StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackIds } });
+  const selector = drillSelector(props);
+  const byTags = selector ? selectorTagConditions(selector) : undefined;
+  if (byTags) scopes.push(byTags);
+  return scopes;
 }
 
 /** Whether some drilled servers have tags the drill cannot name in IAM (imported servers, a selector without tag conditions). */
 export function unknownSourceTags(props: RecoveryDrillProps): boolean {
-  if (props.extensions) return false;
-  if (props.servers) return props.servers.some((s) => !(s instanceof ExtendedSourceServer));
-  return selectorTagConditions(props.selector!._render()) === undefined;
+  const selector = drillSelector(props);
+  return (props.servers ?? []).some((s) => !(s instanceof ExtendedSourceServer)) ||
+    (selector !== undefined && selectorTagConditions(selector) === undefined);
 }
 
 export function stateMachineAcknowledgements(stepFunction: lambda.IFunction, props: RecoveryDrillProps): Record<string, string> {
@@ -157,10 +165,13 @@ export function stateMachineAcknowledgements(stepFunction: lambda.IFunction, pro
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:job/*]':
       "Tagging only by StartRecovery (drs:CreateAction) with this drill's tag; job ids are assigned at launch.",
   };
-  if (!props.servers) {
-    acks['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:source-server/*]'] = props.extensions
-      ? "StartRecovery only on servers carrying a drilled StagingAccountExtension's owner tags (aws:ResourceTag) and only with this drill's tag (aws:RequestTag)."
-      : "StartRecovery only with this drill's tag (aws:RequestTag), and on servers with the selector's required tags where it requires any; the selector picks servers at run time.";
+  const byExtension = (props.extensions ?? []).length > 0;
+  const bySelector = drillSelector(props) !== undefined;
+  if (byExtension || bySelector) {
+    const byExtensionReason = "StartRecovery only on servers carrying a drilled StagingAccountExtension's owner tags (aws:ResourceTag) and only with this drill's tag (aws:RequestTag).";
+    const bySelectorReason = "StartRecovery only with this drill's tag (aws:RequestTag), and on servers with the selector's required tags where it requires any; the selector picks servers at run time.";
+    acks['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:source-server/*]'] =
+      [...(byExtension ? [byExtensionReason] : []), ...(bySelector ? [bySelectorReason] : [])].join(' ');
   }
   const fn = stepFunction.node.defaultChild as CfnResource;
   acks[`AwsSolutions-IAM5[Resource::<${Stack.of(stepFunction).getLogicalId(fn)}.Arn>:*]`] = 'lambda:InvokeFunction on the versions of the drill\'s own function (written by grantInvoke).';

@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { DrillCheck } from './checks/drill-check';
+import { ExtendedServerSelector } from '../servers/extended-server-selector';
 import { IExtendedSourceServer } from '../servers/extended-source-server';
 import { ServerSelector } from '../servers/server-selector';
 import { StagingAccountExtension } from '../servers/staging-account-extension';
@@ -19,12 +20,15 @@ export enum ExistingRecoveryInstance {
 }
 
 /**
- * Properties for a `RecoveryDrill`. Give the servers to drill with exactly one of `servers`,
- * `extensions` and `selector`.
+ * Properties for a `RecoveryDrill`. Give the servers to drill with `servers`, `extensions` and
+ * `extendedServerSelector`, in any combination (at least one): the drill drills their union, each
+ * server once. For example two `StagingAccountExtension`s and one more server:
+ * `{ extensions: [east, west], servers: [legacyDb] }`.
  */
 export interface RecoveryDrillProps {
   /**
-   * These extended source servers.
+   * These extended source servers (in addition to those of `extensions` and
+   * `extendedServerSelector`).
    *
    * @default - none
    */
@@ -32,17 +36,30 @@ export interface RecoveryDrillProps {
 
   /**
    * The servers these `StagingAccountExtension`s own (by their owner tags, at the time the
-   * drill runs).
+   * drill runs), in addition to `servers` and those of `extendedServerSelector`.
    *
    * @default - none
    */
   readonly extensions?: StagingAccountExtension[];
 
   /**
-   * Every extended server of this account and Region that matches, by its hostname and its tags
-   * in this account, at the time the drill runs.
+   * Every extended server of this (the target) account and Region that matches, by its hostname
+   * and its tags IN THIS ACCOUNT, at the time the drill runs; in addition to `servers` and
+   * `extensions`. These are the extended servers' tags, not the staging servers' tags that a
+   * `StagingAccountExtension`'s `ServerSelector` reads.
    *
    * @default - none
+   */
+  readonly extendedServerSelector?: ExtendedServerSelector;
+
+  /**
+   * Like `extendedServerSelector`: reads the extended servers' tags in THIS (the target)
+   * account, although a `ServerSelector` given to a `StagingAccountExtension` reads staging-account
+   * tags. Give at most one of `selector` and `extendedServerSelector`.
+   *
+   * @default - none
+   * @deprecated use `extendedServerSelector` with an `ExtendedServerSelector`, whose name says
+   *   which account's tags it reads
    */
   readonly selector?: ServerSelector;
 

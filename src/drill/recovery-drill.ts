@@ -15,11 +15,14 @@ import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from 
 import { acknowledgeFinding } from '../common/nag';
 import { drillDefinition } from './definition/definition';
 import { DrillStepsFunction } from './drill-steps-function';
-import { stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, unknownSourceTags } from './iam';
+import { drillSelector, stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, unknownSourceTags } from './iam';
 import { ExistingRecoveryInstance, RecoveryDrillProps } from './recovery-drill-props';
 import { throwIfProblems } from '../common/validation';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
 import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
+import { validateServerSelector } from '../contract/staging-account-extension';
+import { ExtendedServerSelector } from '../servers/extended-server-selector';
+import { ServerSelector } from '../servers/server-selector';
 
 
 /**
@@ -260,10 +263,25 @@ function checkProps(
   props: RecoveryDrillProps, drillName: string, serversPerJob: number, timeout: Duration, poll: Duration, checkCount: number,
 ): string[] {
   const problems: string[] = [];
-  const given = [props.servers, props.extensions, props.selector].filter((x) => x !== undefined).length;
-  if (given !== 1) problems.push(`give exactly one of servers, extensions and selector (got ${given})`);
-  if (props.servers !== undefined && props.servers.length === 0) problems.push('servers must list at least one server');
-  if (props.extensions !== undefined && props.extensions.length === 0) problems.push('extensions must list at least one StagingAccountExtension');
+  const given = [props.servers, props.extensions, props.extendedServerSelector, props.selector].filter((x) => x !== undefined).length;
+  if (given === 0) {
+    problems.push('give the servers to drill with servers, extensions and extendedServerSelector, in any combination (the drill drills their union, ' +
+      'each server once), e.g. { extensions: [east, west], servers: [oneMore] }');
+  }
+  if (props.servers !== undefined && props.servers.length === 0) problems.push('servers must list at least one server (or leave it out)');
+  if (props.extensions !== undefined && props.extensions.length === 0) problems.push('extensions must list at least one StagingAccountExtension (or leave it out)');
+  if (props.selector !== undefined && props.extendedServerSelector !== undefined) {
+    problems.push('give at most one of extendedServerSelector and selector (its deprecated name); combine selectors with ExtendedServerSelector.anyOf');
+  }
+  if (props.extendedServerSelector !== undefined && !(props.extendedServerSelector instanceof ExtendedServerSelector)) {
+    problems.push('extendedServerSelector must be an ExtendedServerSelector (it reads the extended servers\' tags in this, the target, account); ' +
+      'a ServerSelector reads staging-account tags and is for StagingAccountExtension');
+  }
+  if (props.selector !== undefined && !(props.selector instanceof ServerSelector)) {
+    problems.push('selector must be a ServerSelector; better, give an ExtendedServerSelector as extendedServerSelector');
+  }
+  const selector = problems.length === 0 ? drillSelector(props) : undefined;
+  if (selector && !Token.isUnresolved(JSON.stringify(selector))) problems.push(...validateServerSelector(props.selector ? 'selector' : 'extendedServerSelector', selector));
   if (!Token.isUnresolved(drillName) && !DRILL_NAME.test(drillName)) {
     problems.push(`drillName must be 1-128 letters, digits or -_.:/ (it is a tag value and a metric dimension), got '${drillName}'`);
   }
@@ -277,6 +295,10 @@ function checkProps(
   if (poll.toSeconds() < 1) problems.push('pollInterval must be at least 1 second');
   if (timeout.toSeconds() < poll.toSeconds()) problems.push(`timeout (${timeout.toSeconds()} s) must be at least pollInterval (${poll.toSeconds()} s)`);
   if (props.recoveryTimeObjective !== undefined && props.recoveryTimeObjective.toSeconds() < 1) problems.push('recoveryTimeObjective must be at least 1 second');
+  if (props.recoveryTimeObjective !== undefined && props.recoveryTimeObjective.toSeconds() > timeout.toSeconds()) {
+    problems.push(`recoveryTimeObjective (${props.recoveryTimeObjective.toSeconds()} s) must be at most timeout (${timeout.toSeconds()} s${props.timeout ? '' : ', the default'}): ` +
+      'the drill stops waiting at its timeout, so it could never measure a recovery that long. Raise timeout or lower recoveryTimeObjective');
+  }
   if (props.checkConcurrency !== undefined && !Token.isUnresolved(props.checkConcurrency) &&
     (!Number.isInteger(props.checkConcurrency) || props.checkConcurrency < 1 || props.checkConcurrency > 40)) {
     problems.push(`checkConcurrency must be a whole number from 1 to 40, got ${props.checkConcurrency}`);
@@ -286,10 +308,14 @@ function checkProps(
   return problems;
 }
 
+/** The drill's targets: every way of naming servers that was given (the plan step drills their union, each server once). */
 function drillTargets(props: RecoveryDrillProps): DrillTargets {
-  if (props.servers) return { SourceServerIds: props.servers.map((s) => s.sourceServerId) };
-  if (props.extensions) {
-    return { Owners: props.extensions.map((e) => ({ StackId: e.ownerTags[OwnerTags.STACK_ID], LogicalId: e.ownerTags[OwnerTags.LOGICAL_ID] })) };
-  }
-  return { Selector: props.selector!._render() };
+  const selector = drillSelector(props);
+  return {
+    ...(props.servers ? { SourceServerIds: [...new Set(props.servers.map((s) => s.sourceServerId))] } : {}),
+    ...(props.extensions
+      ? { Owners: props.extensions.map((e) => ({ StackId: e.ownerTags[OwnerTags.STACK_ID], LogicalId: e.ownerTags[OwnerTags.LOGICAL_ID] })) }
+      : {}),
+    ...(selector ? { Selector: selector } : {}),
+  };
 }

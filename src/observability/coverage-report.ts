@@ -21,11 +21,19 @@ const COVERAGE_REPORT_DRS_ACTIONS = ['drs:ListStagingAccounts', 'drs:DescribeSou
  */
 export interface DrsCoverageReportProps {
   /**
-   * A server whose last launch (drill or recovery, `lifeCycle.lastLaunch`) started more than
-   * this many days ago, failed, or never happened counts as "not drilled in time". Whole days,
-   * 1 to 3650.
+   * A server whose last launch (drill or recovery, `lifeCycle.lastLaunch`) started longer ago
+   * than this, failed, or never happened counts as "not drilled in time". Whole days, 1 day to
+   * 3650 days (`Duration.days(30)`).
+   *
+   * @default Duration.days(30)
+   */
+  readonly maxTimeSinceDrill?: Duration;
+
+  /**
+   * The same as `maxTimeSinceDrill`, in whole days (1 to 3650). Give at most one of the two.
    *
    * @default 30
+   * @deprecated use `maxTimeSinceDrill: Duration.days(n)`
    */
   readonly maxDaysSinceDrill?: number;
 
@@ -80,7 +88,7 @@ export interface DrsCoverageReportProps {
  * A scheduled coverage report of the DRS target account this stack deploys to. Each run lists
  * the staging accounts (`ListStagingAccounts`) and, per staging account, the extended servers
  * per owning stack (the library's owner tags), extended servers no stack manages, servers in
- * EXTENSION_ERROR with DRS's message, servers not drilled within `maxDaysSinceDrill` (from
+ * EXTENSION_ERROR with DRS's message, servers not drilled within `maxTimeSinceDrill` (from
  * `lifeCycle.lastLaunch`), and staging servers nothing has extended yet
  * (`ListExtensibleSourceServers`).
  *
@@ -98,7 +106,7 @@ export interface DrsCoverageReportProps {
  * const app = new App();
  * const target = new Stack(app, 'DrsTarget', { env: { account: '222222222222', region: 'us-east-1' } });
  * const report = new DrsCoverageReport(target, 'Coverage', {
- *   maxDaysSinceDrill: 30,
+ *   maxTimeSinceDrill: Duration.days(30),
  *   interval: Duration.hours(12),
  *   extraStagingAccountIds: ['333333333333'],
  * });
@@ -129,12 +137,19 @@ export class DrsCoverageReport extends Construct {
 
   constructor(scope: Construct, id: string, props: DrsCoverageReportProps = {}) {
     super(scope, id);
-    const maxDays = props.maxDaysSinceDrill ?? 30;
+    const maxDays = props.maxTimeSinceDrill !== undefined && !props.maxTimeSinceDrill.isUnresolved()
+      ? props.maxTimeSinceDrill.toDays({ integral: false })
+      : props.maxDaysSinceDrill ?? 30;
     const interval = props.interval ?? Duration.days(1);
     const threshold = props.notDrilledInTimeThreshold ?? 1;
     const extra = props.extraStagingAccountIds ?? [];
     throwIfProblems('DrsCoverageReport', this, [
-      ...checkWhole('maxDaysSinceDrill', maxDays, 1, 3650),
+      ...(props.maxTimeSinceDrill !== undefined && props.maxDaysSinceDrill !== undefined
+        ? ['give at most one of maxTimeSinceDrill and maxDaysSinceDrill (its deprecated form in days)'] : []),
+      ...(props.maxTimeSinceDrill?.isUnresolved() ? ['maxTimeSinceDrill must be known at synth (Duration.days(n)), not a token'] : []),
+      ...(props.maxTimeSinceDrill !== undefined
+        ? checkWholeDays('maxTimeSinceDrill', props.maxTimeSinceDrill, maxDays, 3650)
+        : checkWhole('maxDaysSinceDrill', maxDays, 1, 3650)),
       ...checkInterval(interval),
       ...checkWhole('notDrilledInTimeThreshold', threshold, 1, 1_000_000),
       ...(extra.length > 0 ? checkAccountList('extraStagingAccountIds', extra, Limits.MAX_TRUSTED_ACCOUNTS) : []),
@@ -273,6 +288,11 @@ export class DrsCoverageReport extends Construct {
 function checkWhole(field: string, value: number, min: number, max: number): string[] {
   if (Token.isUnresolved(value)) return [];
   return Number.isInteger(value) && value >= min && value <= max ? [] : [`${field} must be a whole number from ${min} to ${max}, got ${value}`];
+}
+
+function checkWholeDays(field: string, value: Duration, days: number, max: number): string[] {
+  if (value.isUnresolved()) return [];
+  return Number.isInteger(days) && days >= 1 && days <= max ? [] : [`${field} must be whole days from Duration.days(1) to Duration.days(${max}), got ${value.toHumanString()}`];
 }
 
 function checkInterval(interval: Duration): string[] {

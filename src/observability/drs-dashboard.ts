@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { DrsCoverageReport } from './coverage-report';
 import { DrsMetrics } from './drs-metrics';
 import { checkAccountList, checkSourceServerId, throwIfProblems } from '../common/validation';
+import { RecoveryDrill } from '../drill/recovery-drill';
 import { IExtendedSourceServer } from '../servers/extended-source-server';
 
 /** Servers per replication graph: beyond this, lines are unreadable (and a graph holds at most 500). */
@@ -41,7 +42,8 @@ export interface DrsDashboardProps {
 
   /**
    * Names of the recovery drills (`RecoveryDrill`'s `drillName`) whose results and recovery times
-   * to graph.
+   * to graph. When the app declares `RecoveryDrill`s, each name must be one of theirs (synth fails
+   * naming the entry otherwise); a dashboard in an app without drills cannot check its names.
    *
    * @default - no drill section
    */
@@ -139,6 +141,8 @@ export class DrsDashboard extends Construct {
     }));
     if (props.coverageReport || accounts.length > 0) this.addCoverage(props.coverageReport, accounts);
     for (const drillName of props.drillNames ?? []) this.addDrill(drillName, props.recoveryTimeObjective);
+    const names = props.drillNames ?? [];
+    if (names.length > 0) this.node.addValidation({ validate: () => unknownDrillNames(this, names) });
     this.addReplication([...(props.servers ?? []).map((s) => s.sourceServerId), ...ids], props.maxReplicationLag);
   }
 
@@ -289,4 +293,17 @@ function serverLabel(id: string): string {
 function checkPositive(field: string, d: Duration | undefined): string[] {
   if (d === undefined || d.isUnresolved()) return [];
   return d.toMilliseconds() > 0 ? [] : [`${field} must be longer than zero`];
+}
+
+/**
+ * `drillNames` entries that no `RecoveryDrill` of the app has, when the app has drills (their names
+ * are known then); a dashboard without drills in its app cannot check.
+ */
+function unknownDrillNames(dashboard: Construct, names: readonly string[]): string[] {
+  const known = dashboard.node.root.node.findAll().filter((c): c is RecoveryDrill => c instanceof RecoveryDrill).map((d) => d.drillName);
+  if (known.length === 0 || known.some((n) => Token.isUnresolved(n))) return [];
+  return names.flatMap((name, i) => (Token.isUnresolved(name) || known.includes(name) ? [] : [
+    `DrsDashboard ${dashboard.node.path}: drillNames[${i}] '${name}' is not the drillName of any RecoveryDrill in this app ` +
+    `(they are: ${[...new Set(known)].map((n) => `'${n}'`).join(', ')}); use drill.drillName`,
+  ]));
 }

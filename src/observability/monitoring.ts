@@ -172,12 +172,13 @@ export class DrsMonitoring extends Construct {
   }
 
   /**
-   * Adds `action` to every lag alarm (for ALARM and back to OK).
+   * Adds `actions` to every lag alarm (for ALARM and back to OK), as
+   * `DrsCoverageReport.addAlarmAction` and CloudWatch's `Alarm.addAlarmAction` take them.
    */
-  public addAlarmAction(action: cloudwatch.IAlarmAction): void {
+  public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     for (const alarm of this.lagAlarms) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
+      alarm.addAlarmAction(...actions);
+      alarm.addOkAction(...actions);
     }
   }
 }

@@ -1,8 +1,16 @@
+import { combinedSelector, hostnameSelector, tagSelector } from './selector-wire';
 import { SelectorTypes, ServerSelectorProperty } from '../contract';
 
+const NAME = 'ServerSelector';
+
 /**
- * Chooses which servers of a staging account a `StagingAccountExtension` extends, by what DRS
- * shows of an extensible staging server: its hostname and its tags.
+ * Chooses which servers of a STAGING account a `StagingAccountExtension` extends, by what DRS
+ * shows of an extensible staging server: its hostname and its tags IN THE STAGING ACCOUNT.
+ *
+ * Not for drills: a `RecoveryDrill` picks extended servers of the target account by their tags in
+ * the target account, which are other tags (DRS does not copy the staging tags). Use
+ * `ExtendedServerSelector` there; a `ServerSelector` given as a drill's `extendedServerSelector`
+ * does not compile, and at run time (Python, Java, ...) it is refused at synth.
  *
  * Once a server is extended, DRS no longer shows the staging server's tags in this account (the
  * extended server has its own tags), only its hostname. So when deciding whether an owned server
@@ -31,32 +39,32 @@ export class ServerSelector {
    * run of characters and `?` one character, e.g. `web-*.example.com`.
    */
   public static hostnameMatches(...patterns: string[]): ServerSelector {
-    return new ServerSelector({ Type: SelectorTypes.HOSTNAME, Patterns: [...patterns] });
+    return new ServerSelector(hostnameSelector(NAME, patterns));
   }
 
   /** Servers whose staging tag `key` has one of `values` (exact, case-sensitive). */
   public static tagEquals(key: string, ...values: string[]): ServerSelector {
-    return new ServerSelector({ Type: SelectorTypes.TAG, Key: key, Values: [...values] });
+    return new ServerSelector(tagSelector(NAME, key, values));
   }
 
   /** Servers that have the staging tag `key`, with any value. */
   public static hasTag(key: string): ServerSelector {
-    return new ServerSelector({ Type: SelectorTypes.TAG, Key: key });
+    return new ServerSelector(tagSelector(NAME, key));
   }
 
   /** Servers matched by every one of `selectors`. */
   public static allOf(...selectors: ServerSelector[]): ServerSelector {
-    return new ServerSelector({ Type: SelectorTypes.ALL_OF, Selectors: selectors.map((s) => s._render()) });
+    return new ServerSelector(combinedSelector(NAME, 'allOf', selectors.map((s) => s._render())));
   }
 
   /** Servers matched by at least one of `selectors`. */
   public static anyOf(...selectors: ServerSelector[]): ServerSelector {
-    return new ServerSelector({ Type: SelectorTypes.ANY_OF, Selectors: selectors.map((s) => s._render()) });
+    return new ServerSelector(combinedSelector(NAME, 'anyOf', selectors.map((s) => s._render())));
   }
 
   /** Servers matched by none of `selectors`. */
   public static noneOf(...selectors: ServerSelector[]): ServerSelector {
-    return new ServerSelector({ Type: SelectorTypes.NOT, Selectors: [ServerSelector.anyOf(...selectors)._render()] });
+    return new ServerSelector(combinedSelector(NAME, 'noneOf', selectors.map((s) => s._render())));
   }
 
   private constructor(private readonly rendered: ServerSelectorProperty) {}

@@ -31,7 +31,8 @@ export interface StagingAccountExtensionProps {
   readonly stagingAccountId: string;
 
   /**
-   * Which extensible servers to extend.
+   * Which extensible servers of the staging account to extend, by their hostname and their tags
+   * in the staging account (not `ExtendedServerSelector`, which reads target-account tags).
    *
    * @default ServerSelector.all()
    */
@@ -227,8 +228,11 @@ export class StagingAccountExtension extends Resource {
 
   constructor(scope: Construct, id: string, props: StagingAccountExtensionProps) {
     super(scope, id);
-    const selector = props.selector?._render();
+    const wrongSelector = props.selector !== undefined && !(props.selector instanceof ServerSelector);
+    const selector = wrongSelector ? undefined : props.selector?._render();
     throwIfProblems('StagingAccountExtension', this, [
+      ...(wrongSelector ? ['selector must be a ServerSelector (it reads the staging servers\' tags in the staging account); ' +
+        'an ExtendedServerSelector reads extended servers\' tags in the target account and is for RecoveryDrill'] : []),
       ...checkAccountId('stagingAccountId', props.stagingAccountId),
       ...sameAccount(props.stagingAccountId, this.stack.account),
       ...(selector && !Token.isUnresolved(JSON.stringify(selector)) ? validateServerSelector('selector', selector) : []),

@@ -88,8 +88,13 @@ export class StagingAccountTrust extends Construct {
 
   constructor(scope: Construct, id: string, props: StagingAccountTrustProps) {
     super(scope, id);
-    throwIfProblems('StagingAccountTrust', this,
-      checkAccountList('targetAccounts', props.targetAccounts, Limits.MAX_TRUSTED_ACCOUNTS));
+    const own = Stack.of(this).account;
+    throwIfProblems('StagingAccountTrust', this, [
+      ...checkAccountList('targetAccounts', props.targetAccounts, Limits.MAX_TRUSTED_ACCOUNTS),
+      ...(Token.isUnresolved(props.targetAccounts) || Token.isUnresolved(own) ? [] : props.targetAccounts.flatMap((account, i) => (account === own
+        ? [`targetAccounts[${i}] ${account} is this stack's own account: an account cannot trust itself for DRS. List the target accounts that extend this staging account's servers (other accounts)`]
+        : []))),
+    ]);
 
     this.targetAccounts = [...props.targetAccounts];
     this.roles = this.targetAccounts.map((target, i) => {

@@ -42,8 +42,10 @@ if (!P.withResolvers) {
 /** Authorizers for the drill's two roles, from the synthesized template (state machine role, function role). */
 export function drillAuthorizers(template: CfnTemplate, ctx: DeployContext): { stateMachine: Authorizer; steps: Authorizer } {
   const roles = Object.entries(template.Resources ?? {}).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+  // The drill's own roles (`Role`, `StepsRole`) first: the stack may hold other constructs' roles (the DRS handler's, for example).
+  const ownFirst = [...roles.filter(([id]) => /Drill.*(StepsRole|Role)[0-9A-F]{8}$/.test(id)), ...roles];
   const by = (service: string) => {
-    const found = roles.find(([, r]) => JSON.stringify((r.Properties as any).AssumeRolePolicyDocument).includes(service));
+    const found = ownFirst.find(([, r]) => JSON.stringify((r.Properties as any).AssumeRolePolicyDocument).includes(service));
     if (!found) throw new Error(`no role trusted by ${service} in the template`);
     return authorizerFromTemplate(template, found[0], ctx);
   };

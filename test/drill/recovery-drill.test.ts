@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { definitionsFrom } from './harness';
-import { DrillCheck, ExtendedSourceServer, LaunchActionParameterType, RecoveryDrill, RecoveryDrillProps, ServerSelector, StagingAccountExtension } from '../../src';
+import { DrillCheck, ExtendedServerSelector, ExtendedSourceServer, LaunchActionParameterType, RecoveryDrill, RecoveryDrillProps, ServerSelector, StagingAccountExtension } from '../../src';
 import { OwnerTags } from '../../src/contract';
 import { DrillTags } from '../../src/contract/drill';
 import { authorizerFromTemplate } from '../local-drs/iam';
@@ -46,8 +46,12 @@ function resourceTags(tags: Record<string, string>): Record<string, string> {
 
 describe('validation at synth', () => {
   test.each<[string, (stack: Stack) => RecoveryDrillProps, string]>([
-    ['no servers at all', () => ({}), 'give exactly one of servers, extensions and selector (got 0)'],
-    ['two sources', (s) => ({ servers: [ExtendedSourceServer.fromSourceServerId(s, 'S', 's-0123456789abcdef0')], selector: ServerSelector.all() }), '(got 2)'],
+    ['no servers at all', () => ({}), 'give the servers to drill with servers, extensions and extendedServerSelector, in any combination (the drill drills their union'],
+    ['both selector props', () => ({ selector: ServerSelector.all(), extendedServerSelector: ExtendedServerSelector.all() }), 'give at most one of extendedServerSelector and selector'],
+    ['a staging-account ServerSelector as extendedServerSelector (JavaScript, Python)', () => ({ extendedServerSelector: ServerSelector.all() as any }),
+      "extendedServerSelector must be an ExtendedServerSelector (it reads the extended servers' tags in this, the target, account); a ServerSelector reads staging-account tags"],
+    ['an RTO longer than the timeout', () => ({ selector: ServerSelector.all(), recoveryTimeObjective: Duration.hours(3) }),
+      'recoveryTimeObjective (10800 s) must be at most timeout (7200 s, the default): the drill stops waiting at its timeout'],
     ['an empty list', () => ({ servers: [] }), 'servers must list at least one server'],
     ['101 servers per job', () => ({ selector: ServerSelector.all(), serversPerJob: 101 }), "serversPerJob must be a whole number from 1 to 100 (DRS's servers per recovery job), got 101"],
     ['a bad drill name', () => ({ selector: ServerSelector.all(), drillName: 'my drill!' }), 'drillName must be 1-128 letters, digits or -_.:/'],
@@ -179,6 +183,34 @@ describe('IAM of the state machine role (IAM simulator)', () => {
     expect(allowed('drs:DescribeJobLogItems', `arn:aws:drs:${REGION}:${ACCOUNT}:job/drsjob-0123456789abcdef0`)).toBe(false);
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'), requestTags({ [DrillTags.DRILL]: 'n', [DrillTags.EXECUTION]: 'e' }))).toBe(false);
     expect(allowed('drs:TerminateRecoveryInstances', instanceArn('i-0123456789abcdef0'), resourceTags({ [DrillTags.DRILL]: 'n' }))).toBe(false);
+  });
+
+  test('servers, extensions and a selector together: each is allowed by its own statement, nothing else is', () => {
+    const { stack, drill, template } = build((s) => {
+      const east = new StagingAccountExtension(s, 'East', { stagingAccountId: '111111111111' });
+      const west = new StagingAccountExtension(s, 'West', { stagingAccountId: '333333333333' });
+      const db = ExtendedSourceServer.fromSourceServerId(s, 'Db', 's-0000000000000000d');
+      return { extensions: [east, west], servers: [db, db], extendedServerSelector: ExtendedServerSelector.tagEquals('tier', 'web'), drillName: 'u' };
+    });
+    const d = Object.values(definitionsFrom(template, ctx))[0];
+    const targets = d.States.Plan.Parameters.Payload.Targets;
+    expect(targets.SourceServerIds).toEqual(['s-0000000000000000d']);
+    expect(new Set(targets.Owners.map((o: { LogicalId: string }) => o.LogicalId)).size).toBe(2);
+    expect(targets.Selector).toEqual({ Type: 'tag', Key: 'tier', Values: ['web'] });
+    const authorize = authorizer(template, stack, drill.role);
+    const tags = requestTags({ [DrillTags.DRILL]: 'u', [DrillTags.EXECUTION]: 'e' });
+    const start = (id: string, t: Record<string, string>) =>
+      authorize({ action: 'drs:StartRecovery', resource: serverArn(id), account: ACCOUNT, region: REGION, context: { ...resourceTags(t), ...tags } }).allowed;
+    const ownerOf = (x: StagingAccountExtension) =>
+      ({ [OwnerTags.STACK_ID]: STACK_ID, [OwnerTags.LOGICAL_ID]: stack.getLogicalId(x.node.findChild('Resource').node.defaultChild as any) });
+    const east = stack.node.findChild('East') as StagingAccountExtension;
+    const west = stack.node.findChild('West') as StagingAccountExtension;
+    expect(start('s-0000000000000000d', {})).toBe(true);
+    expect(start('s-0123456789abcdef0', ownerOf(east))).toBe(true);
+    expect(start('s-0123456789abcdef0', ownerOf(west))).toBe(true);
+    expect(start('s-0123456789abcdef0', { tier: 'web' })).toBe(true);
+    expect(start('s-0123456789abcdef0', { tier: 'db' })).toBe(false);
+    expect(start('s-0123456789abcdef0', { ...ownerOf(east), [OwnerTags.LOGICAL_ID]: 'Other' })).toBe(false);
   });
 
   test('a selector\'s required tags narrow StartRecovery', () => {

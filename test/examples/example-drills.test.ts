@@ -30,13 +30,23 @@ describe('drills example', () => {
     const { targetStack, serversDrill, extensionDrill } = buildExampleApp({ outdir: tmpOutdir(), nag: false });
     const t = Template.fromStack(targetStack);
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
-    t.resourceCountIs('AWS::Events::Rule', 4); // two schedules, two results-to-topic rules
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    t.resourceCountIs('AWS::Events::Rule', 5); // two drill schedules, two results-to-topic rules, the coverage report's schedule
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 5); // one per drill, three of the coverage report
     expect([serversDrill.drillName, extensionDrill.drillName]).toEqual(['monthly-core', 'weekly-staging-account']);
     const definition = JSON.stringify(targetStack.resolve(
       (serversDrill.stateMachine.node.defaultChild as any).definitionString));
     expect(definition).toContain('DrWave');
     expect(definition).toContain('RecoveryTimeObjectiveSeconds\\":1800');
+  });
+
+  test('the dashboard shows coverage, both drills and the servers\' replication; the coverage alarms go to the topic', () => {
+    const { targetStack } = buildExampleApp({ outdir: tmpOutdir(), nag: false });
+    const t = Template.fromStack(targetStack);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(targetStack.resolve(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody));
+    for (const text of ['## Coverage', 'monthly-core', 'weekly-staging-account', 'LagDuration']) expect(body).toContain(text);
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.every((a) => (a.AlarmActions ?? []).length === 1)).toBe(true);
   });
 });
 

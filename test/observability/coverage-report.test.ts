@@ -33,7 +33,7 @@ const alarmsOf = (t: Template) => Object.values(t.findResources('AWS::CloudWatch
 describe('DrsCoverageReport', () => {
   test('a function on a daily schedule with the settings in its environment', () => {
     const s = stack();
-    new DrsCoverageReport(s, 'Coverage', { maxDaysSinceDrill: 14, extraStagingAccountIds: ['111111111111', '333333333333'] });
+    new DrsCoverageReport(s, 'Coverage', { maxTimeSinceDrill: Duration.days(14), extraStagingAccountIds: ['111111111111', '333333333333'] });
     const t = Template.fromStack(s);
     t.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
@@ -144,6 +144,9 @@ describe('DrsCoverageReport', () => {
   test.each([
     [{ maxDaysSinceDrill: 0 }, 'maxDaysSinceDrill must be a whole number from 1 to 3650, got 0'],
     [{ maxDaysSinceDrill: 1.5 }, 'maxDaysSinceDrill must be a whole number from 1 to 3650, got 1.5'],
+    [{ maxTimeSinceDrill: Duration.hours(36) }, 'maxTimeSinceDrill must be whole days from Duration.days(1) to Duration.days(3650), got 1 day 12 hours'],
+    [{ maxTimeSinceDrill: Duration.days(3651) }, 'maxTimeSinceDrill must be whole days from Duration.days(1) to Duration.days(3650), got 3651 days'],
+    [{ maxTimeSinceDrill: Duration.days(7), maxDaysSinceDrill: 7 }, 'give at most one of maxTimeSinceDrill and maxDaysSinceDrill'],
     [{ interval: Duration.minutes(30) }, 'interval must be whole hours from 1 hour to 1 day (it is also the alarms\' period), got 30 minutes'],
     [{ interval: Duration.days(2) }, 'interval must be whole hours from 1 hour to 1 day'],
     [{ notDrilledInTimeThreshold: 0 }, 'notDrilledInTimeThreshold must be a whole number from 1'],

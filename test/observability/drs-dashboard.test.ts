@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DrsCoverageReport, DrsDashboard, DrsDashboardProps, ExtendedSourceServer } from '../../src';
+import { DrsCoverageReport, DrsDashboard, DrsDashboardProps, ExtendedServerSelector, ExtendedSourceServer, RecoveryDrill } from '../../src';
 import { tmpOutdirs } from '../support/tmp-outdir';
 
 const ACCOUNT = '222222222222';
@@ -145,6 +145,27 @@ describe('DrsDashboard', () => {
     [{ drillNames: [''] }, 'drillNames[0] must not be empty'],
   ])('rejects %j at synth', (props, message) => {
     expect(() => new DrsDashboard(stack(), 'Dashboard', props)).toThrow(message);
+  });
+
+  test('drillNames that no RecoveryDrill of the app has fail at synth, naming the entry and the drills there are', () => {
+    const app = new App();
+    const s = stack(app);
+    const drill = new RecoveryDrill(s, 'Drill', { extendedServerSelector: ExtendedServerSelector.all(), drillName: 'weekly' });
+    new DrsDashboard(new Stack(app, 'Ops', { env: { account: ACCOUNT, region: REGION } }), 'Dashboard', {
+      drillNames: [drill.drillName, 'does-not-exist'],
+    });
+    expect(() => app.synth()).toThrow("DrsDashboard Ops/Dashboard: drillNames[1] 'does-not-exist' is not the drillName of any RecoveryDrill in this app (they are: 'weekly'); use drill.drillName");
+  });
+
+  test('drillNames of drills in the app synthesize; without drills in the app the names cannot be checked', () => {
+    const app = new App();
+    const s = stack(app);
+    new RecoveryDrill(s, 'Drill', { extendedServerSelector: ExtendedServerSelector.all(), drillName: 'weekly' });
+    new DrsDashboard(s, 'Dashboard', { drillNames: ['weekly'] });
+    expect(() => app.synth()).not.toThrow();
+    const alone = new App();
+    new DrsDashboard(stack(alone), 'Dashboard', { drillNames: ['from-another-app'] });
+    expect(() => alone.synth()).not.toThrow();
   });
 
   test('cdk-nag AwsSolutions: no unacknowledged finding', () => {

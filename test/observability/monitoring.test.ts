@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -111,6 +112,16 @@ describe('DrsMonitoring', () => {
         AlarmDescription: 'DRS replication lag of source server s-1234567890abcdef0 exceeds 30 minutes',
       }),
     ]);
+  });
+
+  test('addAlarmAction takes any number of actions, as DrsCoverageReport.addAlarmAction and Alarm.addAlarmAction do', () => {
+    const s = stack();
+    const [a, b] = [new sns.Topic(s, 'A'), new sns.Topic(s, 'B')];
+    const monitoring = new DrsMonitoring(s, 'Monitoring', { servers: servers(s, 1), topic: new sns.Topic(s, 'Topic'), replicationLagThreshold: Duration.minutes(30) });
+    monitoring.addAlarmAction(new cloudwatchActions.SnsAction(a), new cloudwatchActions.SnsAction(b));
+    const [alarm] = Object.values(Template.fromStack(s).findResources('AWS::CloudWatch::Alarm')).map((x) => x.Properties);
+    expect(alarm.AlarmActions).toEqual(expect.arrayContaining([s.resolve(a.topicArn), s.resolve(b.topicArn)]));
+    expect(alarm.OKActions).toEqual(expect.arrayContaining([s.resolve(a.topicArn), s.resolve(b.topicArn)]));
   });
 
   test('a server ARN known only at deploy time gets its id from the ARN', () => {

@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ExtendedSourceServer, ServerSelector, StagingAccountExtension } from '../../src';
+import { ExtendedServerSelector, ExtendedSourceServer, ServerSelector, StagingAccountExtension } from '../../src';
 import { OwnerTags } from '../../src/contract';
 import { parseStagingAccountExtensionProperties } from '../../src/servers/runtime/staging-account-extension-properties';
 import { authorizerFromTemplate } from '../local-drs/iam';
@@ -138,18 +138,31 @@ describe('StagingAccountExtension', () => {
   test('invalid props fail at synth, naming the construct and every prop', () => {
     expect(() => new StagingAccountExtension(targetStack(), 'Bad', {
       stagingAccountId: '12345',
-      selector: ServerSelector.allOf(ServerSelector.hostnameMatches(), ServerSelector.tagEquals('')),
+      selector: ServerSelector.allOf(ServerSelector.hostnameMatches('x'.repeat(300)), ServerSelector.hasTag('')),
       tags: { 'aws:owner': 'x', [OwnerTags.STACK_ID]: 'y' },
       removalPolicy: RemovalPolicy.SNAPSHOT,
     })).toThrow(new RegExp([
       '^StagingAccountExtension Target/Bad: stagingAccountId must be a 12-digit AWS account id, got \'12345\'',
-      'selector.Selectors\\[0\\].Patterns must have 1-50 entries, got 0',
+      'selector.Selectors\\[0\\].Patterns\\[0\\] must be a string of 1-',
       'selector.Selectors\\[1\\].Key must be a tag key of 1-256 characters, got ""',
-      'selector.Selectors\\[1\\].Values must have 1-50 entries, got 0',
       'tags key \'aws:owner\' uses the reserved prefix',
     ].join('.*')));
     expect(() => new StagingAccountExtension(targetStack(), 'Own', { stagingAccountId: TARGET }))
       .toThrow(`StagingAccountExtension Target/Own: stagingAccountId ${TARGET} is this stack's own account`);
+  });
+
+  test('a selector with nothing to match fails where it is made, naming the method (not the wire field)', () => {
+    expect(() => ServerSelector.hostnameMatches()).toThrow("ServerSelector.hostnameMatches() needs at least one hostname pattern, e.g. ServerSelector.hostnameMatches('web-*')");
+    expect(() => ServerSelector.tagEquals('env')).toThrow("ServerSelector.tagEquals('env') needs at least one value; for any value use ServerSelector.hasTag('env')");
+    expect(() => ServerSelector.allOf()).toThrow('ServerSelector.allOf() needs at least one selector');
+    expect(() => ServerSelector.noneOf()).toThrow('ServerSelector.noneOf() needs at least one selector');
+    expect(() => ExtendedServerSelector.hostnameMatches()).toThrow('ExtendedServerSelector.hostnameMatches() needs at least one hostname pattern');
+  });
+
+  test('an ExtendedServerSelector (target-account tags, for drills) is refused, saying which selector reads which account\'s tags', () => {
+    expect(() => new StagingAccountExtension(targetStack(), 'Wrong', { stagingAccountId: STAGING, selector: ExtendedServerSelector.all() as any }))
+      .toThrow("StagingAccountExtension Target/Wrong: selector must be a ServerSelector (it reads the staging servers' tags in the staging account); " +
+        "an ExtendedServerSelector reads extended servers' tags in the target account and is for RecoveryDrill");
   });
 
   test('exposes counts as number attributes and the owner tags (stack id, logical id)', () => {

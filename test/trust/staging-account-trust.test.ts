@@ -98,6 +98,12 @@ describe('StagingAccountTrust', () => {
       expect(Object.keys(Template.fromStack(stack).findResources('AWS::IAM::Role'))).toHaveLength(0);
     });
 
+    test('rejects a trust of the stack\'s own account, naming the entry', () => {
+      const stack = stagingStack();
+      expect(() => new StagingAccountTrust(stack, 'Trust', { targetAccounts: [TARGET, stack.account] }))
+        .toThrow(`StagingAccountTrust Staging/Trust: targetAccounts[1] ${stack.account} is this stack's own account: an account cannot trust itself for DRS`);
+    });
+
     test('accepts exactly 100 accounts', () => {
       const targetAccounts = Array.from({ length: 100 }, (_, i) => String(100000000000 + i));
       expect(new StagingAccountTrust(stagingStack(), 'Trust', { targetAccounts }).roles).toHaveLength(100);

@@ -38,27 +38,33 @@ function isExtended(server: SourceServer): boolean {
   return server.stagingArea?.status === 'EXTENDED';
 }
 
-/** The servers the targets name, and the selected servers DRS cannot drill, with the reason. */
+/**
+ * The servers the targets name (the union of the ids, the extensions' owner tags and the selector,
+ * each server once, in that order), and the selected servers DRS cannot drill, with the reason.
+ */
 export function selectServers(request: PlanRequest, servers: readonly SourceServer[]): {
   selected: SourceServer[]; skipped: Array<{ SourceServerID: string; Reason: string }>;
 } {
   const t = request.Targets;
   const skipped: Array<{ SourceServerID: string; Reason: string }> = [];
-  let selected: SourceServer[];
+  const chosen = new Map<string, SourceServer>();
+  const choose = (s: SourceServer) => { if (!chosen.has(s.sourceServerID!)) chosen.set(s.sourceServerID!, s); };
   if (t.SourceServerIds) {
     const byId = new Map(servers.map((s) => [s.sourceServerID!, s]));
-    selected = [];
-    for (const id of t.SourceServerIds) {
+    for (const id of new Set(t.SourceServerIds)) {
       const s = byId.get(id);
-      if (s) selected.push(s); else skipped.push({ SourceServerID: id, Reason: 'no such source server in this account and Region' });
+      if (s) choose(s); else skipped.push({ SourceServerID: id, Reason: 'no such source server in this account and Region' });
     }
-  } else if (t.Owners) {
-    selected = servers.filter((s) => t.Owners!.some((o) =>
-      s.tags?.[OwnerTags.STACK_ID] === o.StackId && s.tags?.[OwnerTags.LOGICAL_ID] === o.LogicalId));
-  } else {
-    selected = servers.filter((s) => s.stagingArea?.stagingAccountID !== undefined &&
-      evaluateSelector(t.Selector, { hostname: hostnameOf(s), tags: s.tags ?? {} }) === true);
   }
+  if (t.Owners) {
+    servers.filter((s) => t.Owners!.some((o) =>
+      s.tags?.[OwnerTags.STACK_ID] === o.StackId && s.tags?.[OwnerTags.LOGICAL_ID] === o.LogicalId)).forEach(choose);
+  }
+  if (t.Selector) {
+    servers.filter((s) => s.stagingArea?.stagingAccountID !== undefined &&
+      evaluateSelector(t.Selector, { hostname: hostnameOf(s), tags: s.tags ?? {} }) === true).forEach(choose);
+  }
+  const selected = [...chosen.values()];
   const drillable: SourceServer[] = [];
   for (const s of selected) {
     const id = s.sourceServerID!;
@@ -101,7 +107,9 @@ export function planWaves(servers: readonly SourceServer[], perJob: number, wave
 }
 
 export async function plan(client: DrsClient, request: PlanRequest): Promise<PlanResult> {
-  const ids = request.Targets.SourceServerIds;
+  // Only ids: read just those servers; with owners or a selector too, read them all.
+  const t = request.Targets;
+  const ids = t.Owners === undefined && t.Selector === undefined ? t.SourceServerIds : undefined;
   const [servers, instances, jobs] = await Promise.all([
     describeSourceServers(client, ids),
     describeRecoveryInstances(client),

@@ -75,6 +75,14 @@ describe('selectServers', () => {
     const byHost = request({ Selector: { Type: 'hostname', Patterns: ['web-1.*', 'web-3.*'] } });
     expect(selectServers(byHost, servers).selected.map((s) => s.sourceServerID)).toEqual([id(1)]);
   });
+
+  test('ids, owners and a selector together: their union, each server once, ids first', () => {
+    const owner = { StackId: 'arn:stack/a', LogicalId: 'Ext' };
+    const owned = { [OwnerTags.STACK_ID]: 'arn:stack/a', [OwnerTags.LOGICAL_ID]: 'Ext' };
+    const servers = [server(1, { tags: owned }), server(2, { tags: { tier: 'db', ...owned } }), server(3, { tags: { tier: 'db' } }), server(4), server(5)];
+    const union = request({ SourceServerIds: [id(5), id(2), id(5)], Owners: [owner], Selector: { Type: 'tag', Key: 'tier', Values: ['db'] } });
+    expect(selectServers(union, servers).selected.map((s) => s.sourceServerID)).toEqual([id(5), id(2), id(1), id(3)]);
+  });
 });
 
 describe('plan', () => {
