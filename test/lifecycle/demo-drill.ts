@@ -7,7 +7,7 @@
  */
 import { DescribeRecoveryInstancesCommand, DrsClient } from '@aws-sdk/client-drs';
 import { App, Stack } from 'aws-cdk-lib';
-import { RecoveryDrill, ServerSelector } from '../../src';
+import { ExtendedServerSelector, RecoveryDrill } from '../../src';
 import { definitionsFrom, drillAuthorizers, runDrill } from '../drill/harness';
 import { LocalDrs } from '../local-drs';
 import { CfnTemplate } from '../support/cfn-template';
@@ -31,7 +31,7 @@ export async function demoDrill(o: DemoDrillOptions): Promise<void> {
 
   const app = new App();
   const stack = new Stack(app, 'DrillStack', { env: { account, region } });
-  new RecoveryDrill(stack, 'Drill', { selector: ServerSelector.tagEquals('Application', o.application), drillName: 'demo-drill' });
+  new RecoveryDrill(stack, 'Drill', { extendedServerSelector: ExtendedServerSelector.tagEquals('Application', o.application), drillName: 'demo-drill' });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
   const ctx = { account, region, stackName: stack.stackName };
   const [definition] = Object.values(definitionsFrom(template, ctx));
