@@ -1,5 +1,4 @@
 import { App, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -56,8 +55,8 @@ function defaultStagingArns(stagingAccount: string): string[] {
  * checks and an SSM document run on each recovered server; and one of every
  * server the extension owns, weekly, keeping the drill instances for an hour. Failed drills raise
  * an alarm, and every result goes to an encrypted topic. A coverage report (servers not drilled in
- * 35 days, extension errors) alarms to the same topic, and a dashboard shows coverage, both
- * drills and replication.
+ * 35 days, extension errors) and a dashboard of coverage (with the report's alarms), both drills
+ * and replication.
  */
 export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   const app = new App({ outdir: options.outdir, context: options.context });
@@ -131,10 +130,10 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
     });
   }
 
-  // What the DR team looks at: coverage of the staging accounts (a daily report with alarms) and a
-  // dashboard of coverage, both drills' results and recovery times, and replication per server.
+  // What the DR team looks at: coverage of the staging accounts (a daily report with alarms, shown
+  // on the dashboard) and a dashboard of coverage, both drills' results and recovery times, and
+  // replication per server.
   const coverage = new DrsCoverageReport(targetStack, 'Coverage', { maxTimeSinceDrill: Duration.days(35) });
-  coverage.addAlarmAction(new cloudwatchActions.SnsAction(topic));
   const dashboard = new DrsDashboard(targetStack, 'Dashboard', {
     coverageReport: coverage,
     drillNames: [serversDrill.drillName, extensionDrill.drillName],
