@@ -38,6 +38,8 @@ export const DrillErrors = {
   FAILED: 'DrillFailed',
   REFUSED: 'DrillRefused',
   CLEANUP_FAILED: 'DrillCleanupFailed',
+  /** A recovery started during the drill (found before a wave), and the drill is set to stop. */
+  STOPPED_FOR_RECOVERY: 'DrillStoppedForRecovery',
 } as const;
 
 /** The drill's outcome, in the event and the execution's output. */
@@ -55,6 +57,8 @@ export const DrillOutcomes = {
   REFUSED_LIMITS: 'REFUSED_LIMITS',
   /** A server has a recovery instance and the drill is set to refuse. */
   REFUSED_EXISTING_INSTANCE: 'REFUSED_EXISTING_INSTANCE',
+  /** A recovery started during the drill (found before a later wave): no further wave started. */
+  STOPPED_RECOVERY_IN_PROGRESS: 'STOPPED_RECOVERY_IN_PROGRESS',
   /** No server to drill (none selected, or all skipped). */
   NOTHING_TO_DRILL: 'NOTHING_TO_DRILL',
 } as const;
@@ -109,6 +113,30 @@ export interface PlanResult {
   readonly ServerCapacity: number;
 }
 
+/** Payload of the `recheck` step, before each wave's StartRecovery. */
+export interface RecheckRequest {
+  readonly Step: 'recheck';
+  readonly ExecutionName: string;
+  /** The wave's servers, as the plan gave them. */
+  readonly Servers: WaveServer[];
+}
+
+/** Result of the `recheck` step. */
+export interface RecheckResult {
+  /** The wave's servers that may still be drilled. */
+  readonly Servers: WaveServer[];
+  readonly Count: number;
+  /**
+   * What was found since the plan: active launch jobs that may be recoveries (not drills), and
+   * the wave's servers that now have a recovery instance or are in such a job. 0: nothing.
+   */
+  readonly Found: number;
+  /** The wave's servers left out, with the reason, as JSON objects each preceded by a comma (appended to the drill's `Skips`). */
+  readonly SkippedJson: string;
+  /** What was found, in words (the drill's error cause when it stops). */
+  readonly Detail: string;
+}
+
 /** Payload of the `collect` step. */
 export interface CollectRequest {
   readonly Step: 'collect';
@@ -124,6 +152,10 @@ export interface CollectRequest {
   readonly Refusal?: string;
   /** The plan's figures (absent when the plan step itself failed). */
   readonly Plan?: Partial<PlanResult>;
+  /** Servers left out before their wave (RecheckResult.SkippedJson, accumulated). */
+  readonly LateSkips?: string;
+  /** Whether servers left out (at plan or before their wave) let the drill succeed. */
+  readonly AllowSkips?: boolean;
 }
 
 /** Per-server outcome in the result event. */

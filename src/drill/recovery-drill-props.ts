@@ -20,6 +20,19 @@ export enum ExistingRecoveryInstance {
 }
 
 /**
+ * What a drill does when, just before one of its waves, it finds a recovery that started since
+ * the drill was planned: an active launch job in the account that is not a drill, or a recovery
+ * instance of a server of that wave. A drill of such a server would replace its recovery
+ * instance.
+ */
+export enum RecoveryDuringDrill {
+  /** Start no further wave; the drill ends with outcome STOPPED_RECOVERY_IN_PROGRESS after its clean-up. */
+  STOP_DRILL = 'stop',
+  /** Leave the affected servers of the wave out, name them in the result, and go on with the others. */
+  SKIP_AFFECTED_SERVERS = 'skip',
+}
+
+/**
  * Properties for a `RecoveryDrill`. Give the servers to drill with `servers`, `extensions` and
  * `extendedServerSelector`, in any combination (at least one): the drill drills their union, each
  * server once. For example two `StagingAccountExtension`s and one more server:
@@ -100,6 +113,24 @@ export interface RecoveryDrillProps {
    * @default ExistingRecoveryInstance.SKIP
    */
   readonly existingRecoveryInstance?: ExistingRecoveryInstance;
+
+  /**
+   * What to do when, before a wave, the drill finds a recovery that started since it was planned
+   * (the drill looks again before every wave).
+   *
+   * @default RecoveryDuringDrill.STOP_DRILL
+   */
+  readonly recoveryDuringDrill?: RecoveryDuringDrill;
+
+  /**
+   * Whether the drill may succeed when servers it was to drill were skipped: servers that cannot
+   * be drilled (extension error, disconnected, an existing recovery instance, no such server, a
+   * recovery during the drill). A compliance drill fails when a declared server cannot be
+   * recovered, so by default a skipped server fails the drill (each is named in the result).
+   *
+   * @default false
+   */
+  readonly allowSkippedServers?: boolean;
 
   /**
    * Fails the drill when any server's recovery time (from its job's start to launched) exceeds

@@ -12,7 +12,7 @@ import { OwnerTags } from '../contract';
 import { checkAcknowledgements, checkProblems, checkStatements, definitionChecks } from './checks/check-kind';
 import { DrillCheck } from './checks/drill-check';
 import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './compliance';
-import { ExistingRecoveryInstance, RecoveryDrillProps } from './recovery-drill-props';
+import { ExistingRecoveryInstance, RecoveryDrillProps, RecoveryDuringDrill } from './recovery-drill-props';
 import { acknowledgeFinding } from '../common/nag';
 import { drillDefinition } from './definition/definition';
 import { DrillStepsFunction } from './drill-steps-function';
@@ -149,6 +149,8 @@ export class RecoveryDrill extends Construct {
       serversPerJob,
       waveTagKey: props.waveTagKey,
       refuseExistingInstances: props.existingRecoveryInstance === ExistingRecoveryInstance.REFUSE,
+      recoveryDuringDrill: props.recoveryDuringDrill === RecoveryDuringDrill.SKIP_AFFECTED_SERVERS ? 'skip' : 'stop',
+      allowSkips: props.allowSkippedServers ?? false,
       pollIntervalSeconds: pollInterval.toSeconds(),
       timeoutSeconds: timeout.toSeconds(),
       recoveryTimeObjectiveSeconds: props.recoveryTimeObjective?.toSeconds(),
@@ -265,6 +267,9 @@ function checkProps(
   }
   if (props.servers !== undefined && props.servers.length === 0) problems.push('servers must list at least one server (or leave it out)');
   if (props.extensions !== undefined && props.extensions.length === 0) problems.push('extensions must list at least one StagingAccountExtension (or leave it out)');
+  problems.push(...duplicates('servers', (props.servers ?? []).map((s) => (Token.isUnresolved(s.sourceServerId) ? s : s.sourceServerId)),
+    (i) => `source server ${props.servers![i].sourceServerId}`));
+  problems.push(...duplicates('extensions', props.extensions ?? [], (i) => `StagingAccountExtension ${props.extensions![i].node.path}`));
   if (props.selector !== undefined && props.extendedServerSelector !== undefined) {
     problems.push('give at most one of extendedServerSelector and selector (its deprecated name); combine selectors with ExtendedServerSelector.anyOf');
   }
@@ -300,6 +305,18 @@ function checkProps(
   }
   if (props.checkConcurrency !== undefined && checkCount === 0) problems.push('checkConcurrency needs checks');
   if (props.keepInstancesFor !== undefined && props.keepInstancesFor.toSeconds() > 365 * 24 * 3600) problems.push('keepInstancesFor must be at most a year (a Step Functions execution\'s limit)');
+  return problems;
+}
+
+/** Entries listed more than once (the same object, or the same known id): a drill names each server once. */
+function duplicates(field: string, keys: readonly unknown[], name: (i: number) => string): string[] {
+  const first = new Map<unknown, number>();
+  const problems: string[] = [];
+  keys.forEach((k, i) => {
+    const at = first.get(k);
+    if (at === undefined) first.set(k, i);
+    else problems.push(`${field}[${i}] is ${field}[${at}] again (${name(i)}): list each once`);
+  });
   return problems;
 }
 

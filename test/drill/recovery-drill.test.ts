@@ -57,9 +57,39 @@ describe('validation at synth', () => {
     ['a bad drill name', () => ({ selector: ServerSelector.all(), drillName: 'my drill!' }), 'drillName must be 1-128 letters, digits or -_.:/'],
     ['a timeout shorter than the poll', () => ({ selector: ServerSelector.all(), timeout: Duration.seconds(30) }), 'timeout (30 s) must be at least pollInterval (60 s)'],
     ['checkConcurrency without check', () => ({ selector: ServerSelector.all(), checkConcurrency: 2 }), 'checkConcurrency needs check'],
+    // Issue 16, item 10: the same server twice, as the same object or by the same id.
+    ['the same server twice', (s) => {
+      const web = ExtendedSourceServer.fromSourceServerId(s, 'Web', 's-0123456789abcdef0');
+      return { servers: [web, ExtendedSourceServer.fromSourceServerId(s, 'Db', 's-0123456789abcdef1'), web] };
+    }, 'servers[2] is servers[0] again (source server s-0123456789abcdef0): list each once'],
+    ['the same server id twice', (s) => ({
+      servers: [ExtendedSourceServer.fromSourceServerId(s, 'A', 's-0123456789abcdef0'), ExtendedSourceServer.fromSourceServerId(s, 'B', 's-0123456789abcdef0')],
+    }), 'servers[1] is servers[0] again'],
   ])('%s', (_, props, message) => {
     expect(() => build(props)).toThrow(message);
     expect(() => build(props)).toThrow(/^RecoveryDrill Target\/Drill: /);
+  });
+});
+
+describe('partitions (issue 16, item 9)', () => {
+  const resources = (states: Record<string, any>): string[] => Object.values(states).flatMap((st: any) => [
+    ...(st.Resource ? [st.Resource] : []), ...(st.ItemProcessor ? resources(st.ItemProcessor.States) : []),
+  ]);
+  test.each([['cn-north-1', 'aws-cn'], ['us-gov-west-1', 'aws-us-gov'], ['us-east-1', 'aws']])('every Task resource is in the stack\'s partition: %s', (region, partition) => {
+    const stack = new Stack(new App(), 'Target', { env: { account: ACCOUNT, region } });
+    new RecoveryDrill(stack, 'Drill', {
+      selector: ServerSelector.all(),
+      checks: [DrillCheck.ec2StatusChecks(), DrillCheck.ssmDocument({ documentName: 'AWS-RunShellScript' }),
+        DrillCheck.lambdaFunction(lambda.Function.fromFunctionArn(stack, 'Probe', `arn:${partition}:lambda:${region}:${ACCOUNT}:function:probe`))],
+    });
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+    // The partition is the template's AWS::Partition, never a literal `aws`.
+    const machine = Object.values(template.Resources ?? {}).find((r: any) => r.Type === 'AWS::StepFunctions::StateMachine') as any;
+    expect(JSON.stringify(machine.Properties.DefinitionString)).not.toContain('arn:aws:states');
+    const [d] = Object.values(definitionsFrom(template, { account: ACCOUNT, region, stackName: 'Target', partition }));
+    const all = resources(d.States);
+    expect(all.length).toBeGreaterThan(10);
+    for (const r of all) expect(r.startsWith(`arn:${partition}:states:::`)).toBe(true);
   });
 });
 
@@ -70,9 +100,10 @@ describe('the state machine', () => {
     [[n, st] as [string, any], ...(st.ItemProcessor ? all(st.ItemProcessor.States) : [])]);
   const tasks = all(definition.States).filter(([, st]) => st.Type === 'Task');
 
-  test('DRS calls are SDK integrations; Lambda only for the two read-only steps, never in the wait loop', () => {
+  test('DRS calls are SDK integrations; Lambda only for the read-only steps, never in the wait loop', () => {
     expect(Object.fromEntries(tasks.map(([n, st]) => [n, st.Resource]))).toEqual({
       Plan: 'arn:aws:states:::lambda:invoke',
+      RecheckWave: 'arn:aws:states:::lambda:invoke',
       StartRecovery: 'arn:aws:states:::aws-sdk:drs:startRecovery',
       DescribeJob: 'arn:aws:states:::aws-sdk:drs:describeJobs',
       DescribeTimedOutJob: 'arn:aws:states:::aws-sdk:drs:describeJobs',
@@ -86,7 +117,7 @@ describe('the state machine', () => {
 
   test('StartRecovery is a drill tagged with the drill and the execution', () => {
     expect(definition.States.StartRecovery.Parameters).toEqual({
-      'SourceServers.$': 'States.ArrayGetItem($.run.plan.Waves, $.run.drill.Wave)',
+      'SourceServers.$': '$.run.wave.Servers',
       'IsDrill': true,
       'Tags': { [DrillTags.DRILL]: 'nightly', [`${DrillTags.EXECUTION}.$`]: '$$.Execution.Name' },
     });
@@ -338,7 +369,7 @@ describe('checks (DrillCheck)', () => {
     });
     expect(states.WaitForInstanceStatus).toEqual({ Type: 'Wait', Seconds: 30, Next: 'CountInstanceStatusPoll' });
     expect(states.InstanceStatusPending.Choices[0]).toMatchObject({ NumericGreaterThanEquals: 30 }); // 15 min / 30 s
-    expect(Object.values(states).filter((st: any) => st.Resource === 'arn:aws:states:::lambda:invoke').length).toBe(3); // plan, collect, judge
+    expect(Object.values(states).filter((st: any) => st.Resource === 'arn:aws:states:::lambda:invoke').length).toBe(4); // plan, recheck, collect, judge
     const authorize = authorizer(t, stack, drill.role);
     const ask = (action: string, resource = '*') => authorize({ action, resource, account: ACCOUNT, region: REGION, context: {} }).allowed;
     expect(ask('ec2:DescribeInstanceStatus')).toBe(true);
@@ -354,7 +385,7 @@ describe('checks (DrillCheck)', () => {
     const again = build(() => ({ selector: ServerSelector.all(), checks: [DrillCheck.ssmDocument({ documentName: 'AWS-RunShellScript' })] })).template;
     const d = Object.values(definitionsFrom(t, ctx))[0];
     const states = all(d.States);
-    expect(d.States.NextWave.Choices[0].Next).toBe('SelectWave');
+    expect(d.States.WaveClear.Default).toBe('PutLaunchActions');
     expect(d.States.PutLaunchActions).toMatchObject({ Type: 'Map', ItemsPath: '$.run.wave.Servers', Next: 'StartRecovery' });
     expect(states.PutLaunchAction.Parameters).toMatchObject({
       'ResourceId.$': '$.SourceServerID',

@@ -6,7 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CheckKind, CheckKindGroup } from './check-kind';
 import { Ec2StatusChecksOptions } from './drill-check-options';
-import { EC2_RETRY, State } from '../definition/asl';
+import { EC2_RETRY, State, integration } from '../definition/asl';
 import { CheckStates, DefinitionCheck, PollTiming, pollStates, verdict } from '../definition/checks-definition';
 
 const GROUP: CheckKindGroup = {
@@ -52,7 +52,7 @@ function ec2States(t: PollTiming, n: string, next: string): Record<string, State
     [`StartInstanceStatusChecks${n}`]: { Type: 'Pass', Result: { N: 0 }, ResultPath: '$.ec2Polls', Next: describe },
     [describe]: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:ec2:describeInstanceStatus',
+      Resource: integration('aws-sdk:ec2:describeInstanceStatus'),
       Parameters: { 'InstanceIds.$': 'States.Array($.Server.Ec2InstanceID)', 'IncludeAllInstances': true },
       ResultSelector: { 'Statuses.$': '$.InstanceStatuses' },
       ResultPath: '$.ec2',

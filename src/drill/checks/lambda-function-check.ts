@@ -5,7 +5,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CheckKind, CheckKindGroup } from './check-kind';
-import { LAMBDA_RETRY, State } from '../definition/asl';
+import { LAMBDA_RETRY, State, integration } from '../definition/asl';
 import { CheckDefinitionOptions, CheckStates, DefinitionCheck, serverOutcome } from '../definition/checks-definition';
 
 const GROUP: CheckKindGroup = {
@@ -46,7 +46,7 @@ function lambdaStates(o: CheckDefinitionOptions, functionArn: string, n: string,
   return {
     [`${S.CHECK_SERVER}${n}`]: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke',
+      Resource: integration('lambda:invoke'),
       Parameters: {
         FunctionName: functionArn,
         Payload: {

@@ -8,7 +8,7 @@ import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CheckKind, CheckKindGroup, CheckRenderContext } from './check-kind';
 import { LaunchActionParameterType, SsmDocumentCheckOptions } from './drill-check-options';
-import { LAMBDA_RETRY, State } from '../definition/asl';
+import { LAMBDA_RETRY, State, integration } from '../definition/asl';
 import { CheckDefinitionOptions, CheckStates, DefinitionCheck, DefinitionLaunchAction, PollTiming, pollStates, verdict } from '../definition/checks-definition';
 
 const DOCUMENT_NAME = /^[A-Za-z0-9\-/:]{1,1011}$/;
@@ -108,7 +108,7 @@ function ssmStates(o: CheckDefinitionOptions, t: PollTiming, a: DefinitionLaunch
     [read]: {
       Type: 'Task',
       Comment: 'DescribeJobs of the server\'s job, read by the drill\'s function: JSONPath cannot pick one server out of participatingServers.',
-      Resource: 'arn:aws:states:::lambda:invoke',
+      Resource: integration('lambda:invoke'),
       Parameters: {
         FunctionName: o.functionArn,
         Payload: { 'Step': 'launchActionRuns', 'JobID.$': '$.Server.JobID', 'SourceServerID.$': '$.Server.SourceServerID', 'ActionIds': [a.actionId] },

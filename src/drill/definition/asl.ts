@@ -3,7 +3,17 @@
  * definition.ts, and its checks, checks-definition.ts and the check kinds in ../checks/). Internal.
  */
 
+import { Aws } from 'aws-cdk-lib';
+
 export type State = Record<string, unknown>;
+
+/**
+ * A Task's `Resource`: a Step Functions integration, in the stack's partition (aws, aws-cn,
+ * aws-us-gov: the template's AWS::Partition), as aws-cdk-lib's Step Functions tasks write it.
+ */
+export function integration(resource: string): string {
+  return `arn:${Aws.PARTITION}:states:::${resource}`;
+}
 
 /** The one backoff of every retried Task: 2 s, doubling, 6 attempts, full jitter. */
 function transientRetry(errorEquals: string[]) {
@@ -22,7 +32,7 @@ export const EC2_RETRY = transientRetry(['Ec2.RequestLimitExceeded', 'Ec2.Intern
 export function describeJobState(next: string, catchTo: { resultPath: string; next: string }): State {
   return {
     Type: 'Task',
-    Resource: 'arn:aws:states:::aws-sdk:drs:describeJobs',
+    Resource: integration('aws-sdk:drs:describeJobs'),
     Parameters: { Filters: { 'JobIDs.$': 'States.Array($.run.job.JobID)' } },
     ResultSelector: { 'Status.$': '$.Items[0].Status' },
     ResultPath: '$.run.jobStatus',

@@ -5,7 +5,7 @@
  * actions. Each kind of check renders its own states (src/drill/checks/); the pieces they share
  * (the server's outcome, a bounded poll) are here. Internal: not exported from the package's index.
  */
-import { DRS_RETRY, LAMBDA_RETRY, State } from './asl';
+import { DRS_RETRY, LAMBDA_RETRY, State, integration } from './asl';
 
 /**
  * One check, as the definition needs it: each kind of `DrillCheck` renders its own states
@@ -52,7 +52,6 @@ export const CheckStates = {
   WAIT_FOR_LAUNCH_ACTION: 'WaitForLaunchActionRuns',
   CHECKS_PASSED: 'ChecksPassed',
   JUDGE: 'Judge',
-  SELECT_WAVE: 'SelectWave',
   PUT_LAUNCH_ACTIONS: 'PutLaunchActions',
   PUT_LAUNCH_ACTION: 'PutLaunchAction',
   REMOVE_LAUNCH_ACTIONS: 'RemoveLaunchActions',
@@ -135,7 +134,7 @@ export function checkStates(
     [S.JUDGE]: {
       Type: 'Task',
       Comment: 'Fails the servers whose checks did not pass; the recovery time ends at the last check.',
-      Resource: 'arn:aws:states:::lambda:invoke',
+      Resource: integration('lambda:invoke'),
       Parameters: {
         FunctionName: o.functionArn,
         Payload: {
@@ -172,7 +171,7 @@ export function launchActionStates(actions: readonly DefinitionLaunchAction[], n
   actions.forEach((a, i) => {
     puts[`${S.PUT_LAUNCH_ACTION}${i === 0 ? '' : i + 1}`] = {
       Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:drs:putLaunchAction',
+      Resource: integration('aws-sdk:drs:putLaunchAction'),
       Parameters: {
         'ResourceId.$': '$.SourceServerID',
         'ActionId': a.actionId,
@@ -194,12 +193,6 @@ export function launchActionStates(actions: readonly DefinitionLaunchAction[], n
     };
   });
   return {
-    [S.SELECT_WAVE]: {
-      Type: 'Pass',
-      Parameters: { 'Servers.$': 'States.ArrayGetItem($.run.plan.Waves, $.run.drill.Wave)' },
-      ResultPath: '$.run.wave',
-      Next: S.PUT_LAUNCH_ACTIONS,
-    },
     [S.PUT_LAUNCH_ACTIONS]: {
       Type: 'Map',
       Comment: 'The drill\'s launch actions (SSM document checks) on the servers of this wave, before its StartRecovery.',
@@ -227,7 +220,7 @@ export function removeLaunchActionsState(actions: readonly DefinitionLaunchActio
     const after = i === actions.length - 1 ? undefined : `${name}${S.DELETE_LAUNCH_ACTION}${i + 2}`;
     deletes[state] = {
       Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:drs:deleteLaunchAction',
+      Resource: integration('aws-sdk:drs:deleteLaunchAction'),
       Parameters: { 'ResourceId.$': '$.SourceServerID', 'ActionId': a.actionId },
       ResultPath: null,
       Retry: [DRS_RETRY],

@@ -12,7 +12,7 @@
  *
  * Internal: not exported from the package's index.
  */
-import { DRS_RETRY, describeJobState, LAMBDA_RETRY, State } from './asl';
+import { DRS_RETRY, LAMBDA_RETRY, State, describeJobState, integration } from './asl';
 import { checkStates, CheckStates, DefinitionCheck, launchActionsOf, launchActionStates, removeLaunchActionsState } from './checks-definition';
 import { DrillErrors, DrillEvent, DrillOutcomes, DrillTags, DrillTargets, RecoveryLimits } from '../../contract/drill';
 
@@ -23,6 +23,10 @@ export const DrillStates = {
   PLAN: 'Plan',
   CHECK_SAFETY: 'CheckSafety',
   NEXT_WAVE: 'NextWave',
+  RECHECK_WAVE: 'RecheckWave',
+  WAVE_CLEAR: 'WaveClear',
+  RECORD_SKIPS: 'RecordSkips',
+  STOP_FOR_RECOVERY: 'StopForRecovery',
   START_RECOVERY: 'StartRecovery',
   RECORD_JOB: 'RecordJob',
   WAIT_FOR_JOB: 'WaitForJob',
@@ -56,6 +60,14 @@ export interface DrillDefinitionOptions {
   readonly waveTagKey?: string;
   /** Refuse the drill when a selected server has a recovery instance (otherwise skip the server). */
   readonly refuseExistingInstances: boolean;
+  /**
+   * What the drill does when, before a wave, it finds a recovery that started since its plan
+   * (an active non-drill job in the account, or a recovery instance of a server of the wave):
+   * `stop` (no further wave) or `skip` (the affected servers, reported).
+   */
+  readonly recoveryDuringDrill: 'stop' | 'skip';
+  /** Whether servers that were to be drilled and were skipped let the drill succeed. */
+  readonly allowSkips: boolean;
   readonly pollIntervalSeconds: number;
   /** How long the drill waits for its recovery jobs in all, in seconds. */
   readonly timeoutSeconds: number;
@@ -73,11 +85,12 @@ export interface DrillDefinitionOptions {
 const TO_COLLECT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.run.error', Next: DrillStates.COLLECT }];
 
 /** The drill's counters, carried from state to state (no Variables in JSONPath definitions). */
-function drillCounters(overrides: { polls?: string; wave?: string; jobIds?: string }): Record<string, string> {
+function drillCounters(overrides: { polls?: string; wave?: string; jobIds?: string; skips?: string }): Record<string, string> {
   return {
     'JobIds.$': overrides.jobIds ?? '$.run.drill.JobIds',
     'Polls.$': overrides.polls ?? '$.run.drill.Polls',
     'Wave.$': overrides.wave ?? '$.run.drill.Wave',
+    'Skips.$': overrides.skips ?? '$.run.drill.Skips',
   };
 }
 
@@ -110,7 +123,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     [S.INIT]: {
       Type: 'Pass',
       Result: {
-        drill: { JobIds: '', Polls: 0, Wave: 0 },
+        drill: { JobIds: '', Polls: 0, Wave: 0, Skips: '' },
         plan: { ServerCount: 0, WaveCount: 0, Skipped: [], Waves: [] },
         error: {},
         refusal: '',
@@ -121,7 +134,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     [S.PLAN]: {
       Type: 'Task',
       Comment: 'Reads the servers, their recovery instances and the active jobs; returns the waves and the facts CheckSafety decides on.',
-      Resource: 'arn:aws:states:::lambda:invoke',
+      Resource: integration('lambda:invoke'),
       Parameters: {
         FunctionName: o.functionArn,
         Payload: {
@@ -156,16 +169,60 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     RefuseLimits: refusal(DrillOutcomes.REFUSED_LIMITS),
     [S.NEXT_WAVE]: {
       Type: 'Choice',
-      Choices: [{ Variable: '$.run.drill.Wave', NumericLessThanPath: '$.run.plan.WaveCount', Next: actions.length > 0 ? S.SELECT_WAVE : S.START_RECOVERY }],
+      Choices: [{ Variable: '$.run.drill.Wave', NumericLessThanPath: '$.run.plan.WaveCount', Next: S.RECHECK_WAVE }],
       Default: S.COLLECT,
     },
+    [S.RECHECK_WAVE]: {
+      Type: 'Task',
+      Comment: 'Reads again, for this wave, what the plan read: a recovery may have started since (active non-drill jobs, recovery instances of the wave\'s servers).',
+      Resource: integration('lambda:invoke'),
+      Parameters: {
+        FunctionName: o.functionArn,
+        Payload: {
+          'Step': 'recheck',
+          'ExecutionName.$': '$$.Execution.Name',
+          'Servers.$': 'States.ArrayGetItem($.run.plan.Waves, $.run.drill.Wave)',
+        },
+      },
+      ResultSelector: { 'Servers.$': '$.Payload.Servers', 'Count.$': '$.Payload.Count', 'Found.$': '$.Payload.Found', 'SkippedJson.$': '$.Payload.SkippedJson', 'Detail.$': '$.Payload.Detail' },
+      ResultPath: '$.run.wave',
+      Retry: [LAMBDA_RETRY],
+      Catch: TO_COLLECT,
+      Next: o.recoveryDuringDrill === 'skip' ? S.RECORD_SKIPS : S.WAVE_CLEAR,
+    },
+    ...(o.recoveryDuringDrill === 'skip' ? {
+      [S.RECORD_SKIPS]: {
+        Type: 'Pass',
+        Comment: 'The servers left out accumulate as one string of JSON objects (JSONPath has no array append).',
+        Parameters: drillCounters({ skips: "States.Format('{}{}', $.run.drill.Skips, $.run.wave.SkippedJson)" }),
+        ResultPath: '$.run.drill',
+        Next: S.WAVE_CLEAR,
+      },
+    } : {}),
+    [S.WAVE_CLEAR]: {
+      Type: 'Choice',
+      Choices: [
+        ...(o.recoveryDuringDrill === 'stop' ? [{ Variable: '$.run.wave.Found', NumericGreaterThan: 0, Next: S.STOP_FOR_RECOVERY }] : []),
+        { Variable: '$.run.wave.Count', NumericEquals: 0, Next: S.WAVE_DONE },
+      ],
+      Default: actions.length > 0 ? S.PUT_LAUNCH_ACTIONS : S.START_RECOVERY,
+    },
+    ...(o.recoveryDuringDrill === 'stop' ? {
+      [S.STOP_FOR_RECOVERY]: {
+        Type: 'Pass',
+        Comment: 'A recovery started during the drill: no further wave starts, and the clean-up runs.',
+        Parameters: { 'Error': DrillErrors.STOPPED_FOR_RECOVERY, 'Cause.$': "States.Format('a recovery started during the drill: {}', $.run.wave.Detail)" },
+        ResultPath: '$.run.error',
+        Next: S.COLLECT,
+      },
+    } : {}),
     ...(actions.length > 0 ? launchActionStates(actions, S.START_RECOVERY, TO_COLLECT) : {}),
     [S.START_RECOVERY]: {
       Type: 'Task',
       Comment: 'One recovery job per wave, as a drill, tagged with the drill and this execution.',
-      Resource: 'arn:aws:states:::aws-sdk:drs:startRecovery',
+      Resource: integration('aws-sdk:drs:startRecovery'),
       Parameters: {
-        'SourceServers.$': 'States.ArrayGetItem($.run.plan.Waves, $.run.drill.Wave)',
+        'SourceServers.$': '$.run.wave.Servers',
         'IsDrill': true,
         'Tags': {
           [DrillTags.DRILL]: o.drillName,
@@ -239,7 +296,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     [S.COLLECT]: {
       Type: 'Task',
       Comment: 'Per-server outcomes and recovery times from DRS, the result, and the drill instances this execution launched.',
-      Resource: 'arn:aws:states:::lambda:invoke',
+      Resource: integration('lambda:invoke'),
       Parameters: {
         FunctionName: o.functionArn,
         Payload: collectPayload(o),
@@ -277,7 +334,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
         States: {
           [S.TERMINATE]: {
             Type: 'Task',
-            Resource: 'arn:aws:states:::aws-sdk:drs:terminateRecoveryInstances',
+            Resource: integration('aws-sdk:drs:terminateRecoveryInstances'),
             Parameters: { 'RecoveryInstanceIDs.$': '$.Ids' },
             ResultSelector: { 'JobID.$': '$.Job.JobID' },
             Retry: [DRS_RETRY],
@@ -298,7 +355,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     },
     [S.PUBLISH_RESULT]: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::events:putEvents',
+      Resource: integration('events:putEvents'),
       Parameters: {
         Entries: [{
           'Source': DrillEvent.SOURCE,
@@ -314,7 +371,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
     },
     [S.PUBLISH_METRICS]: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
+      Resource: integration('aws-sdk:cloudwatch:putMetricData'),
       Parameters: { 'Namespace': o.metricNamespace, 'MetricData.$': '$.result.MetricData' },
       ResultPath: null,
       Retry: [{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
@@ -370,6 +427,8 @@ function collectPayload(o: DrillDefinitionOptions): Record<string, unknown> {
     'Error.$': '$.run.error',
     'Refusal.$': '$.run.refusal',
     'Plan': { 'ServerCount.$': '$.run.plan.ServerCount', 'Skipped.$': '$.run.plan.Skipped' },
+    'LateSkips.$': '$.run.drill.Skips',
+    'AllowSkips': o.allowSkips,
     'MetricNamespace': o.metricNamespace,
     ...(o.recoveryTimeObjectiveSeconds !== undefined ? { RecoveryTimeObjectiveSeconds: o.recoveryTimeObjectiveSeconds } : {}),
   };

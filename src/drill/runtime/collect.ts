@@ -57,11 +57,21 @@ function failureReason(log: readonly JobLog[], serverId: string, status: string 
   return `launch status ${status ?? 'unknown'}`;
 }
 
-export function outcomeOf(request: CollectRequest, servers: readonly ServerOutcome[]): string {
+export function outcomeOf(request: CollectRequest, servers: readonly ServerOutcome[], skipped = 0): string {
   if (request.Refusal) return request.Refusal;
-  if (request.Error) return request.Error.Error === DrillErrors.TIMED_OUT ? DrillOutcomes.TIMED_OUT : DrillOutcomes.ERROR;
+  if (request.Error?.Error === DrillErrors.TIMED_OUT) return DrillOutcomes.TIMED_OUT;
+  if (request.Error?.Error === DrillErrors.STOPPED_FOR_RECOVERY) return DrillOutcomes.STOPPED_RECOVERY_IN_PROGRESS;
+  if (request.Error) return DrillOutcomes.ERROR;
   if (servers.length === 0) return DrillOutcomes.NOTHING_TO_DRILL;
+  // A server that was to be drilled and was not (skipped) fails the drill, unless skips are allowed.
+  if (skipped > 0 && request.AllowSkips !== true) return DrillOutcomes.FAILED;
   return servers.every((s) => s.succeeded) ? DrillOutcomes.SUCCEEDED : DrillOutcomes.FAILED;
+}
+
+/** The servers left out before their wave, as the state machine accumulated them (RecheckResult.SkippedJson). */
+export function parseLateSkips(value: string | undefined): Array<{ SourceServerID: string; Reason: string }> {
+  if (!value) return [];
+  return JSON.parse(`[${value.replace(/^,/, '')}]`);
 }
 
 export async function collect(client: DrsClient, given: CollectRequest): Promise<CollectResult> {
@@ -155,17 +165,20 @@ function summarize(request: CollectRequest, jobIds: string[], servers: ServerOut
   const max = times.length > 0 ? Math.max(...times) : undefined;
   const med = median(times);
   const failed = servers.filter((s) => !s.succeeded).length;
-  const outcome = outcomeOf(request, servers);
+  const lateSkips = parseLateSkips(request.LateSkips);
+  const skipped = [...(request.Plan?.Skipped ?? []), ...lateSkips];
+  const outcome = outcomeOf(request, servers, skipped.length);
   const succeeded = outcome === DrillOutcomes.SUCCEEDED;
   const planned = request.Plan?.ServerCount ?? servers.length;
-  const notStarted = Math.max(0, planned - servers.length);
+  const notStarted = Math.max(0, planned - lateSkips.length - servers.length);
 
   const summary = [
     `drill ${request.DrillName} (${request.ExecutionName}): ${outcome}`,
-    `${servers.length} server(s) drilled, ${failed} failed${notStarted > 0 ? `, ${notStarted} not started` : ''}`,
+    `${servers.length} server(s) drilled, ${failed} failed${notStarted > 0 ? `, ${notStarted} not started` : ''}${skipped.length > 0 ? `, ${skipped.length} skipped${request.AllowSkips === true ? ' (allowed)' : ''}` : ''}`,
     ...(max !== undefined ? [`recovery time max ${max} s, median ${med} s${rto !== undefined ? ` (objective ${rto} s)` : ''}`] : []),
     ...(request.Error ? [`stopped by ${request.Error.Error}: ${request.Error.Cause ?? ''}`] : []),
     ...(servers.filter((s) => !s.succeeded).slice(0, 10).map((s) => `${s.sourceServerId}: ${s.reason}`)),
+    ...(skipped.slice(0, 10).map((s) => `${s.SourceServerID} skipped: ${s.Reason}`)),
   ].join('; ');
 
   const dimensions = [{ Name: MetricDimensions.DRILL_NAME, Value: request.DrillName }];
@@ -189,7 +202,7 @@ function summarize(request: CollectRequest, jobIds: string[], servers: ServerOut
       serversDrilled: servers.length,
       serversFailed: failed,
       serversNotStarted: notStarted,
-      serversSkipped: request.Plan?.Skipped ?? [],
+      serversSkipped: skipped,
       ...(max !== undefined ? { maxRecoveryTimeSeconds: max } : {}),
       ...(med !== undefined ? { medianRecoveryTimeSeconds: med } : {}),
       ...(rto !== undefined ? { recoveryTimeObjectiveSeconds: rto } : {}),
