@@ -12,10 +12,12 @@ import { OwnerTags } from '../contract';
 import { DrillCheck } from './checks/drill-check';
 import { checkAcknowledgements, checkProblems, checkStatements, definitionChecks } from './checks/drill-check-plan';
 import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './compliance';
+import { launchActionsOf } from './definition/checks-definition';
+import { DrillSweeper } from './drill-sweeper';
 import { acknowledgeFinding } from '../common/nag';
 import { drillDefinition } from './definition/definition';
 import { DrillStepsFunction } from './drill-steps-function';
-import { stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, unknownSourceTags } from './iam';
+import { drillTagValue, stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, sweeperStatements, unknownSourceTags } from './iam';
 import { ExistingRecoveryInstance, RecoveryDrillProps } from './recovery-drill-props';
 import { throwIfProblems } from '../common/validation';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
@@ -74,8 +76,23 @@ export class RecoveryDrill extends Construct {
   /** The drill's name (its tag value on recovery jobs and its metrics' `DrillName`). */
   public readonly drillName: string;
 
+  /**
+   * The value of the drill's tag (`cdk-drs-multi-account:drill`) on its recovery jobs: the
+   * drill's name and a hash of its stack's name and construct path, unique to this drill. IAM
+   * scopes the drill's StartRecovery and TerminateRecoveryInstances with it.
+   */
+  public readonly drillTag: string;
+
   /** In ALARM when the last drill did not succeed (metric `DrillSucceeded` below 1). */
   public readonly alarm: cloudwatch.Alarm;
+
+  /**
+   * In ALARM when the drill's sweeper had to act: an execution ended (stopped, timed out, or
+   * failed) without its own clean-up and the sweeper terminated drill instances or removed
+   * launch actions it left, or could not (metrics `SweptDrillInstances`, `SweptLaunchActions`,
+   * `SweepFailures`, and the sweeper's errors).
+   */
+  public readonly cleanupAlarm: cloudwatch.Alarm;
 
   /** The schedule's rule, if `schedule` was given. */
   public readonly scheduleRule?: events.Rule;
@@ -86,6 +103,7 @@ export class RecoveryDrill extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.drillName = props.drillName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+    this.drillTag = drillTagValue(this, this.drillName);
     const serversPerJob = props.serversPerJob ?? RecoveryLimits.SERVERS_PER_JOB;
     const timeout = props.timeout ?? Duration.hours(2);
     const pollInterval = props.pollInterval ?? Duration.minutes(1);
@@ -110,7 +128,7 @@ export class RecoveryDrill extends Construct {
     });
     this.stepFunction = steps;
     acknowledgeStepsFunction(steps);
-    for (const statement of stepsStatements(this.drillName)) stepsRole.addToPrincipalPolicy(statement);
+    for (const statement of stepsStatements(this.drillTag)) stepsRole.addToPrincipalPolicy(statement);
     acknowledgeFinding(stepsRole.node.findChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::*]',
       'DescribeSourceServers, DescribeRecoveryInstances and DescribeJobs have no resource-level permissions (Service Authorization Reference for DRS); ' +
       'nor have the X-Ray actions of the function\'s tracing.');
@@ -122,7 +140,7 @@ export class RecoveryDrill extends Construct {
       description: `cdk-drs-multi-account drill ${this.drillName}: starts drills and terminates their instances`,
     });
     const targetsProp = drillTargets(props);
-    for (const statement of stateMachineStatements(props, this.drillName)) this.role.addToPrincipalPolicy(statement);
+    for (const statement of stateMachineStatements(props, this.drillTag)) this.role.addToPrincipalPolicy(statement);
     this.stepFunction.grantInvoke(this.role);
     if (unknownSourceTags(props)) {
       Annotations.of(this).addWarningV2('cdk-drs-multi-account:drillInstanceTags',
@@ -134,6 +152,7 @@ export class RecoveryDrill extends Construct {
 
     const definition = drillDefinition({
       drillName: this.drillName,
+      drillTag: this.drillTag,
       functionArn: this.stepFunction.functionArn,
       targets: targetsProp,
       serversPerJob,
@@ -175,6 +194,22 @@ export class RecoveryDrill extends Construct {
     if (props.topic) {
       this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.topic));
       resultRule = this.onResult('ResultToTopic', { target: new targets.SnsTopic(props.topic) });
+    }
+
+    const sweeper = new DrillSweeper(this, 'Sweeper', {
+      drillName: this.drillName,
+      drillTag: this.drillTag,
+      stateMachine: this.stateMachine,
+      targets: targetsProp,
+      launchActionIds: launchActionsOf(definitionChecks(checks, this.drillName, this.node.addr)).map((a) => a.actionId),
+      statements: sweeperStatements(props, this.drillTag, this.stateMachine.stateMachineArn, this.stateMachine.stateMachineName,
+        checks.some((c) => c._kind === 'ssm')),
+      logKey,
+      topic: props.topic,
+    });
+    this.cleanupAlarm = sweeper.alarm;
+    for (const [findingId, reason] of Object.entries(stateMachineAcknowledgements(this.stepFunction, props))) {
+      if (findingId.includes(':source-server/*]')) acknowledgeFinding(sweeper.role.node.findChild('DefaultPolicy'), findingId, reason.replace('StartRecovery', 'ListLaunchActions and DeleteLaunchAction'));
     }
 
     const rules: events.Rule[] = [];

@@ -47,7 +47,7 @@ export function instancesOfJobs(instances: readonly RecoveryInstance[], jobs: re
   const byId = new Map(jobs.map((j) => [j.jobID!, j]));
   return instances.filter((i) => {
     const job = i.jobID !== undefined ? byId.get(i.jobID) : undefined;
-    return i.isDrill === true && i.recoveryInstanceID !== undefined && job !== undefined && job.isDrill !== false
+    return i.isDrill === true && i.recoveryInstanceID !== undefined && job !== undefined
       && (job.participatingServers ?? []).some((p) => p.sourceServerID === i.sourceServerID);
   });
 }

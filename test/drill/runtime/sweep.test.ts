@@ -21,7 +21,7 @@ const config: SweepConfig = { DrillName: 'nightly', DrillTag: TAG, StateMachineA
 const job = (jobID: string, execution: string | undefined, servers: string[], extra: Partial<Job> = {}): Job => ({
   jobID,
   type: 'LAUNCH',
-  isDrill: true,
+  initiatedBy: 'START_DRILL',
   status: 'COMPLETED',
   tags: { [DrillTags.DRILL]: TAG, ...(execution ? { [DrillTags.EXECUTION]: execution } : {}) },
   participatingServers: servers.map((sourceServerID) => ({ sourceServerID, launchStatus: 'LAUNCHED' })),
