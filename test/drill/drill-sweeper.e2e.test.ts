@@ -16,7 +16,8 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as path from 'path';
 import {
-  CreateExtendedSourceServerCommand, DescribeRecoveryInstancesCommand, DrsClient, ListLaunchActionsCommand, PutLaunchActionCommand, StartRecoveryCommand,
+  CreateExtendedSourceServerCommand, DescribeRecoveryInstancesCommand, DrsClient, ListLaunchActionsCommand, PutLaunchActionCommand,
+  StartRecoveryCommand,
 } from '@aws-sdk/client-drs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -179,7 +180,8 @@ describe('the bundled sweeper after executions were stopped mid-run', () => {
   const instances = async () => (await target.send(new DescribeRecoveryInstancesCommand({ filters: {} }))).items ?? [];
   const actionsOn = async (server: string) => ((await target.send(new ListLaunchActionsCommand({ resourceId: server }))).items ?? []).map((a) => a.actionId);
 
-  test('on the ABORTED event: the stopped execution\'s instances terminated; the running one\'s, the recovery\'s, the other drill\'s kept; actions kept while one runs', async () => {
+  test('on the ABORTED event: the stopped execution\'s instances terminated; the running one\'s, the recovery\'s, the other drill\'s kept; ' +
+    'actions kept while one runs', async () => {
     const before = await instances();
     expect(before.map((i) => i.sourceServerID).sort()).toEqual([ids.a, ids.b, ids.c, ids.d, ids.foreign].sort());
     const event = {
