@@ -178,7 +178,8 @@ describe('the bundled sweeper after executions were stopped mid-run', () => {
     return { run, result: lines.find((l) => l.sweep)?.sweep, emf: lines.find((l) => l._aws) };
   }
   const instances = async () => (await target.send(new DescribeRecoveryInstancesCommand({ filters: {} }))).items ?? [];
-  const actionsOn = async (server: string) => ((await target.send(new ListLaunchActionsCommand({ resourceId: server }))).items ?? []).map((a) => a.actionId);
+  const actionsOn = async (server: string) =>
+    ((await target.send(new ListLaunchActionsCommand({ resourceId: server }))).items ?? []).map((a) => a.actionId);
 
   test('on the ABORTED event: the stopped execution\'s instances terminated; the running one\'s, the recovery\'s, the other drill\'s kept; ' +
     'actions kept while one runs', async () => {

@@ -30,8 +30,11 @@ describe('drills example', () => {
     const { targetStack, serversDrill, extensionDrill } = buildExampleApp({ outdir: tmpOutdir(), nag: false });
     const t = Template.fromStack(targetStack);
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
-    t.resourceCountIs('AWS::Events::Rule', 4); // two schedules, two results-to-topic rules
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // Per drill: its schedule, its results-to-topic rule, and its sweeper's two (execution ended, hourly).
+    t.resourceCountIs('AWS::Events::Rule', 8);
+    // Per drill: the failed-drill alarm and the sweeper's cleanupAlarm.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    expect([serversDrill.cleanupAlarm, extensionDrill.cleanupAlarm].every((a) => a !== undefined)).toBe(true);
     expect([serversDrill.drillName, extensionDrill.drillName]).toEqual(['monthly-core', 'weekly-staging-account']);
     const definition = JSON.stringify(targetStack.resolve(
       (serversDrill.stateMachine.node.defaultChild as any).definitionString));
@@ -67,7 +70,7 @@ describe('cdk-nag AwsSolutions on the drills example', () => {
       (c.node as unknown as { _metadata: unknown[] })._metadata = c.node.metadata.filter((m) => m.type !== 'aws:cdk:acknowledged-rules');
     }
     const raw = new AwsSolutionsChecks().validateScope(built.targetStack as Stack).violations.map((v) => v.ruleName);
-    // AwsSolutions here; test/constructs/nag-packs.test.ts checks every pack on every example.
+    // AwsSolutions here; test/common/nag-packs.test.ts checks every pack on every example.
     const awsSolutions = acknowledged.map((a) => a.replace(/^annotation::/i, '')).filter((a) => a.startsWith('AwsSolutions-'));
     expect([...new Set(raw)].sort()).toEqual([...new Set(awsSolutions)].sort());
   });
