@@ -77,6 +77,34 @@ export const DrillMetrics = {
 } as const satisfies Record<string, MetricDefinition>;
 
 /**
+ * Written by each run of a drill's sweeper (the clean-up after an execution that ended without
+ * its own clean-up), dimension `DrillName`. Any value above 0 means it had to act.
+ */
+export const DrillSweepMetrics = {
+  INSTANCES_TERMINATED: {
+    name: 'SweptDrillInstances',
+    unit: 'Count',
+    statistic: 'Sum',
+    dimensions: [MetricDimensions.DRILL_NAME],
+    description: 'Drill instances left by an ended execution that the sweeper terminated',
+  },
+  LAUNCH_ACTIONS_REMOVED: {
+    name: 'SweptLaunchActions',
+    unit: 'Count',
+    statistic: 'Sum',
+    dimensions: [MetricDimensions.DRILL_NAME],
+    description: "The drill's launch actions left on servers that the sweeper removed",
+  },
+  FAILURES: {
+    name: 'SweepFailures',
+    unit: 'Count',
+    statistic: 'Sum',
+    dimensions: [MetricDimensions.DRILL_NAME],
+    description: 'Drill instances or launch actions the sweeper found and could not remove',
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+/**
  * Written by each coverage report run: per staging account (dimension `StagingAccountId`) and,
  * with the same names and no dimension, as totals over all staging accounts.
  */

@@ -3,9 +3,11 @@
  * function's role, scoped to the drilled servers and the drill's tags (docs/iam.md explains each
  * by its Sid), and their cdk-nag acknowledgements. Internal: not exported from the package's index.
  */
-import { Aws, CfnResource, Stack, Token } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { Aws, CfnElement, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
 import { OwnerTags, SelectorTypes, ServerSelectorProperty } from '../contract';
 import { RecoveryDrillProps } from './recovery-drill-props';
 import { DrillTags } from '../contract/drill';
@@ -18,7 +20,7 @@ function arn(resource: string): string {
 }
 
 /** The read-only steps: what to drill, and what its jobs did. */
-export function stepsStatements(drillName: string): iam.PolicyStatement[] {
+export function stepsStatements(drillTag: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
       sid: 'ReadServersInstancesJobs',
@@ -29,7 +31,7 @@ export function stepsStatements(drillName: string): iam.PolicyStatement[] {
       sid: 'ReadDrillJobLogs',
       actions: ['drs:DescribeJobLogItems'],
       resources: [arn('job')],
-      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillName } },
+      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillTag } },
     }),
   ];
 }
@@ -74,9 +76,45 @@ function selectorTagConditions(selector: ServerSelectorProperty): Record<string,
   return Object.keys(conditions).length > 0 ? conditions : undefined;
 }
 
-export function stateMachineStatements(props: RecoveryDrillProps, drillName: string): iam.PolicyStatement[] {
+/**
+ * The value of the drill's tag (`DrillTags.DRILL`) on its jobs: the drill's name and a hash of
+ * the stack's name and the drill's construct path, so that two drills of the same name (in two
+ * stacks, or two apps) never share it, and IAM keeps each drill to its own jobs and instances.
+ * A stack's name is unique in its account and Region, where DRS keeps the jobs.
+ */
+export function drillTagValue(scope: IConstruct, drillName: string): string {
+  const stackName = Stack.of(scope).stackName;
+  const seed = `${Token.isUnresolved(stackName) ? '' : stackName}/${scope.node.path}`;
+  return `${drillName}:${createHash('sha256').update(seed).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * TerminateRecoveryInstances for the state machine's clean-up and the sweeper: one statement
+ * per reading of which tags DRS gives a recovery instance (docs/iam.md).
+ */
+export function terminateStatements(props: RecoveryDrillProps, drillTag: string): iam.PolicyStatement[] {
+  const account = `arn:${Aws.PARTITION}:drs:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
+  return [
+    new iam.PolicyStatement({
+      sid: 'TerminateDrillInstances',
+      // Reading 1: the recovery instance carries the tags given to StartRecovery.
+      actions: ['drs:TerminateRecoveryInstances'],
+      resources: [`${account}:recovery-instance/*`],
+      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillTag } },
+    }),
+    ...instanceScopesBySourceTags(props).map((conditions, i) => new iam.PolicyStatement({
+      sid: `TerminateInstancesOfDrilledServers${i === 0 ? '' : i}`,
+      // Reading 2: the launch copies the source server's tags to the recovery instance.
+      actions: ['drs:TerminateRecoveryInstances'],
+      resources: [`${account}:recovery-instance/*`],
+      conditions,
+    })),
+  ];
+}
+
+export function stateMachineStatements(props: RecoveryDrillProps, drillTag: string): iam.PolicyStatement[] {
   const drillTagInRequest = {
-    StringEquals: { [`aws:RequestTag/${DrillTags.DRILL}`]: drillName },
+    StringEquals: { [`aws:RequestTag/${DrillTags.DRILL}`]: drillTag },
     Null: { [`aws:RequestTag/${DrillTags.EXECUTION}`]: 'false' },
   };
   const statements = startRecoveryScopes(props).map((s, i) => new iam.PolicyStatement({
@@ -104,20 +142,7 @@ export function stateMachineStatements(props: RecoveryDrillProps, drillName: str
       actions: ['drs:DescribeJobs'],
       resources: ['*'],
     }),
-    new iam.PolicyStatement({
-      sid: 'TerminateDrillInstances',
-      // Reading 1: the recovery instance carries the tags given to StartRecovery.
-      actions: ['drs:TerminateRecoveryInstances'],
-      resources: [`${account}:recovery-instance/*`],
-      conditions: { StringEquals: { [`aws:ResourceTag/${DrillTags.DRILL}`]: drillName } },
-    }),
-    ...instanceScopesBySourceTags(props).map((conditions, i) => new iam.PolicyStatement({
-      sid: `TerminateInstancesOfDrilledServers${i === 0 ? '' : i}`,
-      // Reading 2: the launch copies the source server's tags to the recovery instance.
-      actions: ['drs:TerminateRecoveryInstances'],
-      resources: [`${account}:recovery-instance/*`],
-      conditions,
-    })),
+    ...terminateStatements(props, drillTag),
     new iam.PolicyStatement({
       sid: 'PublishResult',
       actions: ['events:PutEvents'],
@@ -140,8 +165,17 @@ export function stateMachineStatements(props: RecoveryDrillProps, drillName: str
 function instanceScopesBySourceTags(props: RecoveryDrillProps): Array<Record<string, Record<string, unknown>>> {
   const scopes: Array<Record<string, Record<string, unknown>>> = (props.extensions ?? []).map((e) =>
     ({ StringEquals: Object.fromEntries(Object.entries(e.ownerTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) }));
-  const stackIds = [...new Set((props.servers ?? []).filter((s) => s instanceof ExtendedSourceServer).map((s) => Stack.of(s).stackId))];
-  if (stackIds.length > 0) scopes.push({ StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stackIds } });
+  // The drilled servers only (their stack's id and their logical ids), not every server of their stacks.
+  const byStack = new Map<Stack, string[]>();
+  for (const s of props.servers ?? []) {
+    if (!(s instanceof ExtendedSourceServer)) continue;
+    const stack = Stack.of(s);
+    const cfn = s.node.defaultChild?.node.defaultChild as CfnElement;
+    byStack.set(stack, [...new Set([...(byStack.get(stack) ?? []), stack.getLogicalId(cfn)])]);
+  }
+  for (const [stack, logicalIds] of byStack) {
+    scopes.push({ StringEquals: { [`aws:ResourceTag/${OwnerTags.STACK_ID}`]: stack.stackId, [`aws:ResourceTag/${OwnerTags.LOGICAL_ID}`]: logicalIds } });
+  }
   const selector = drillSelector(props);
   const byTags = selector ? selectorTagConditions(selector) : undefined;
   if (byTags) scopes.push(byTags);
@@ -176,4 +210,38 @@ export function stateMachineAcknowledgements(stepFunction: lambda.IFunction, pro
   const fn = stepFunction.node.defaultChild as CfnResource;
   acks[`AwsSolutions-IAM5[Resource::<${Stack.of(stepFunction).getLogicalId(fn)}.Arn>:*]`] = 'lambda:InvokeFunction on the versions of the drill\'s own function (written by grantInvoke).';
   return acks;
+}
+
+/**
+ * The sweeper's role: read jobs, instances and servers (`*` only); terminate as the state
+ * machine's clean-up may; remove the drill's launch actions from the drilled servers (only with
+ * SSM document checks); ask Step Functions about the drill's own executions.
+ */
+export function sweeperStatements(
+  props: RecoveryDrillProps, drillTag: string, stateMachineArn: string, stateMachineName: string, launchActions: boolean,
+): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadJobsInstancesServers',
+      actions: ['drs:DescribeJobs', 'drs:DescribeRecoveryInstances', 'drs:DescribeSourceServers'],
+      resources: ['*'],
+    }),
+    ...terminateStatements(props, drillTag),
+    ...(launchActions ? startRecoveryScopes(props).map((s, i) => new iam.PolicyStatement({
+      sid: `RemoveDrillLaunchActions${i === 0 ? '' : i}`,
+      actions: ['drs:ListLaunchActions', 'drs:DeleteLaunchAction'],
+      resources: s.resources,
+      conditions: s.conditions,
+    })) : []),
+    new iam.PolicyStatement({
+      sid: 'ReadDrillExecutions',
+      actions: ['states:DescribeExecution'],
+      resources: [`arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachineName}:*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListRunningDrillExecutions',
+      actions: ['states:ListExecutions'],
+      resources: [stateMachineArn],
+    }),
+  ];
 }

@@ -14,9 +14,11 @@ import { DrillCheck } from './checks/drill-check';
 import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './compliance';
 import { ExistingRecoveryInstance, RecoveryDrillProps, RecoveryDuringDrill } from './recovery-drill-props';
 import { acknowledgeFinding } from '../common/nag';
+import { launchActionsOf } from './definition/checks-definition';
 import { drillDefinition } from './definition/definition';
 import { DrillStepsFunction } from './drill-steps-function';
-import { drillSelector, stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, unknownSourceTags } from './iam';
+import { DrillSweeper } from './drill-sweeper';
+import { drillSelector, drillTagValue, stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, sweeperStatements, unknownSourceTags } from './iam';
 import { throwIfProblems } from '../common/validation';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
 import { METRICS_NAMESPACE } from '../contract/metrics';
@@ -78,8 +80,23 @@ export class RecoveryDrill extends Construct {
   /** The drill's name (its tag value on recovery jobs and its metrics' `DrillName`). */
   public readonly drillName: string;
 
+  /**
+   * The value of the drill's tag (`cdk-drs-multi-account:drill`) on its recovery jobs: the
+   * drill's name and a hash of its stack's name and construct path, unique to this drill. IAM
+   * scopes the drill's StartRecovery and TerminateRecoveryInstances with it.
+   */
+  public readonly drillTag: string;
+
   /** In ALARM when the last drill did not succeed (metric `DrillSucceeded` below 1). */
   public readonly alarm: cloudwatch.Alarm;
+
+  /**
+   * In ALARM when the drill's sweeper had to act: an execution ended (stopped, timed out, or
+   * failed) without its own clean-up and the sweeper terminated drill instances or removed
+   * launch actions it left, or could not (metrics `SweptDrillInstances`, `SweptLaunchActions`,
+   * `SweepFailures`, and the sweeper's errors).
+   */
+  public readonly cleanupAlarm: cloudwatch.Alarm;
 
   /** The schedule's rule, if `schedule` was given. */
   public readonly scheduleRule?: events.Rule;
@@ -90,6 +107,7 @@ export class RecoveryDrill extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.drillName = props.drillName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+    this.drillTag = drillTagValue(this, this.drillName);
     const serversPerJob = props.serversPerJob ?? RecoveryLimits.SERVERS_PER_JOB;
     const timeout = props.timeout ?? Duration.hours(2);
     const pollInterval = props.pollInterval ?? Duration.minutes(1);
@@ -120,7 +138,7 @@ export class RecoveryDrill extends Construct {
     });
     this.stepFunction = steps;
     acknowledgeStepsFunction(steps);
-    for (const statement of stepsStatements(this.drillName)) stepsRole.addToPrincipalPolicy(statement);
+    for (const statement of stepsStatements(this.drillTag)) stepsRole.addToPrincipalPolicy(statement);
     acknowledgeFinding(stepsRole.node.findChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::*]',
       'DescribeSourceServers, DescribeRecoveryInstances and DescribeJobs have no resource-level permissions (Service Authorization Reference for DRS); ' +
       'nor have the X-Ray actions of the function\'s tracing.');
@@ -132,7 +150,7 @@ export class RecoveryDrill extends Construct {
       description: `cdk-drs-multi-account drill ${this.drillName}: starts drills and terminates their instances`,
     });
     const targetsProp = drillTargets(props);
-    for (const statement of stateMachineStatements(props, this.drillName)) this.role.addToPrincipalPolicy(statement);
+    for (const statement of stateMachineStatements(props, this.drillTag)) this.role.addToPrincipalPolicy(statement);
     this.stepFunction.grantInvoke(this.role);
     if (unknownSourceTags(props)) {
       Annotations.of(this).addWarningV2('cdk-drs-multi-account:drillInstanceTags',
@@ -144,6 +162,7 @@ export class RecoveryDrill extends Construct {
 
     const definition = drillDefinition({
       drillName: this.drillName,
+      drillTag: this.drillTag,
       functionArn: this.stepFunction.functionArn,
       targets: targetsProp,
       serversPerJob,
@@ -187,6 +206,23 @@ export class RecoveryDrill extends Construct {
     if (props.topic) {
       this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.topic));
       resultRule = this.onResult('ResultToTopic', { target: new targets.SnsTopic(props.topic) });
+    }
+
+    const launchActionIds = launchActionsOf(definitionChecks(kinds, this.drillName, this.node.addr)).map((a) => a.actionId);
+    const sweeper = new DrillSweeper(this, 'Sweeper', {
+      drillName: this.drillName,
+      drillTag: this.drillTag,
+      stateMachine: this.stateMachine,
+      targets: targetsProp,
+      launchActionIds,
+      statements: sweeperStatements(props, this.drillTag, this.stateMachine.stateMachineArn, this.stateMachine.stateMachineName,
+        launchActionIds.length > 0),
+      logKey,
+      topic: props.topic,
+    });
+    this.cleanupAlarm = sweeper.alarm;
+    for (const [findingId, reason] of Object.entries(stateMachineAcknowledgements(this.stepFunction, props))) {
+      if (findingId.includes(':source-server/*]')) acknowledgeFinding(sweeper.role.node.findChild('DefaultPolicy'), findingId, reason.replace('StartRecovery', 'ListLaunchActions and DeleteLaunchAction'));
     }
 
     const rules: events.Rule[] = [];

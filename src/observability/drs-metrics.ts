@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { CoverageMetrics, DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract';
+import { CoverageMetrics, DrillMetrics, DrillSweepMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract';
 
 /** DRS's own namespace (the metrics DRS publishes for source servers). */
 const DRS_NAMESPACE = 'AWS/DRS';
@@ -84,6 +84,24 @@ export class DrsMetrics {
   /** 1 when a drill run succeeded, 0 when it did not (minimum per period: any failure shows). */
   public static drillSucceeded(options: DrillMetricOptions): cloudwatch.Metric {
     return drill(DrillMetrics.DRILL_SUCCEEDED, options);
+  }
+
+  /**
+   * Drill instances that an execution left running (stopped, timed out, failed before its
+   * clean-up) and the drill's sweeper terminated (sum per period; above 0: it had to act).
+   */
+  public static drillInstancesSwept(options: DrillMetricOptions): cloudwatch.Metric {
+    return drill(DrillSweepMetrics.INSTANCES_TERMINATED, options);
+  }
+
+  /** The drill's launch actions that an ended execution left on servers and the sweeper removed (sum per period). */
+  public static drillLaunchActionsSwept(options: DrillMetricOptions): cloudwatch.Metric {
+    return drill(DrillSweepMetrics.LAUNCH_ACTIONS_REMOVED, options);
+  }
+
+  /** Drill instances or launch actions the drill's sweeper found and could not remove (sum per period). */
+  public static drillSweepFailures(options: DrillMetricOptions): cloudwatch.Metric {
+    return drill(DrillSweepMetrics.FAILURES, options);
   }
 
   /** Extended source servers (coverage report). */

@@ -76,13 +76,14 @@ describe.each(READINGS)('initiatedBy reading %s', (initiatedBy) => {
 
   test('StartRecovery is a drill tagged with the drill name and the execution name', async () => {
     world = await startWorld({ servers: 1 });
-    const { definition } = drillOf(world.servers, { drillName: 'e2e-tags' });
+    const { definition, drill: construct } = drillOf(world.servers, { drillName: 'e2e-tags' });
+    expect(construct.drillTag).toMatch(/^e2e-tags:[0-9a-f]{16}$/);
     const run = await drill(world, definition, 'tagged-execution');
     const [start] = calls(run, 'StartRecovery');
     expect(start.input).toEqual({
       sourceServers: [{ sourceServerID: world.servers[0] }],
       isDrill: true,
-      tags: { [DrillTags.DRILL]: 'e2e-tags', [DrillTags.EXECUTION]: 'tagged-execution' },
+      tags: { [DrillTags.DRILL]: construct.drillTag, [DrillTags.EXECUTION]: 'tagged-execution' },
     });
   });
 

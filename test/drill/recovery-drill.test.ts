@@ -94,7 +94,7 @@ describe('partitions (issue 16, item 9)', () => {
 });
 
 describe('the state machine', () => {
-  const { template } = build((s) => ({ servers: [ExtendedSourceServer.fromSourceServerId(s, 'S', 's-0123456789abcdef0')], drillName: 'nightly' }));
+  const { template, drill: nightly } = build((s) => ({ servers: [ExtendedSourceServer.fromSourceServerId(s, 'S', 's-0123456789abcdef0')], drillName: 'nightly' }));
   const definition = Object.values(definitionsFrom(template, ctx))[0];
   const all = (states: Record<string, any>): Array<[string, any]> => Object.entries(states).flatMap(([n, st]) =>
     [[n, st] as [string, any], ...(st.ItemProcessor ? all(st.ItemProcessor.States) : [])]);
@@ -119,7 +119,7 @@ describe('the state machine', () => {
     expect(definition.States.StartRecovery.Parameters).toEqual({
       'SourceServers.$': '$.run.wave.Servers',
       'IsDrill': true,
-      'Tags': { [DrillTags.DRILL]: 'nightly', [`${DrillTags.EXECUTION}.$`]: '$$.Execution.Name' },
+      'Tags': { [DrillTags.DRILL]: nightly.drillTag, [`${DrillTags.EXECUTION}.$`]: '$$.Execution.Name' },
     });
   });
 
@@ -168,13 +168,13 @@ describe('IAM of the state machine role (IAM simulator)', () => {
     const authorize = authorizer(template, stack, drill.role);
     const allowed = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
       authorize({ action, resource, account: ACCOUNT, region: REGION, context }).allowed;
-    const tags = requestTags({ [DrillTags.DRILL]: 'nightly', [DrillTags.EXECUTION]: 'exec-1' });
+    const tags = requestTags({ [DrillTags.DRILL]: drill.drillTag, [DrillTags.EXECUTION]: 'exec-1' });
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'), tags)).toBe(true);
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef1'), tags)).toBe(false);
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'))).toBe(false);
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'), requestTags({ [DrillTags.DRILL]: 'other', [DrillTags.EXECUTION]: 'x' }))).toBe(false);
     // Terminate: only instances with the drill's tag (imported servers: their tags are unknown).
-    expect(allowed('drs:TerminateRecoveryInstances', instanceArn('i-0123456789abcdef0'), resourceTags({ [DrillTags.DRILL]: 'nightly' }))).toBe(true);
+    expect(allowed('drs:TerminateRecoveryInstances', instanceArn('i-0123456789abcdef0'), resourceTags({ [DrillTags.DRILL]: drill.drillTag }))).toBe(true);
     expect(allowed('drs:TerminateRecoveryInstances', instanceArn('i-0123456789abcdef0'))).toBe(false);
     expect(allowed('drs:TerminateRecoveryInstances', instanceArn('i-0123456789abcdef0'), resourceTags({ [DrillTags.DRILL]: 'other' }))).toBe(false);
     // No other DRS change.
@@ -196,7 +196,7 @@ describe('IAM of the state machine role (IAM simulator)', () => {
       authorize({ action, resource, account: ACCOUNT, region: REGION, context }).allowed;
     const logicalId = stack.getLogicalId(extension.node.findChild('Resource').node.defaultChild as any);
     const owner = { [OwnerTags.STACK_ID]: STACK_ID, [OwnerTags.LOGICAL_ID]: logicalId };
-    const tags = requestTags({ [DrillTags.DRILL]: 'weekly', [DrillTags.EXECUTION]: 'e' });
+    const tags = requestTags({ [DrillTags.DRILL]: drill.drillTag, [DrillTags.EXECUTION]: 'e' });
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'), { ...resourceTags(owner), ...tags })).toBe(true);
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'), { ...resourceTags({ ...owner, [OwnerTags.LOGICAL_ID]: 'Other' }), ...tags })).toBe(false);
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'), tags)).toBe(false);
@@ -210,7 +210,7 @@ describe('IAM of the state machine role (IAM simulator)', () => {
     const allowed = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
       authorize({ action, resource, account: ACCOUNT, region: REGION, context }).allowed;
     for (const action of ['drs:DescribeSourceServers', 'drs:DescribeRecoveryInstances', 'drs:DescribeJobs']) expect(allowed(action, '*')).toBe(true);
-    expect(allowed('drs:DescribeJobLogItems', `arn:aws:drs:${REGION}:${ACCOUNT}:job/drsjob-0123456789abcdef0`, resourceTags({ [DrillTags.DRILL]: 'n' }))).toBe(true);
+    expect(allowed('drs:DescribeJobLogItems', `arn:aws:drs:${REGION}:${ACCOUNT}:job/drsjob-0123456789abcdef0`, resourceTags({ [DrillTags.DRILL]: drill.drillTag }))).toBe(true);
     expect(allowed('drs:DescribeJobLogItems', `arn:aws:drs:${REGION}:${ACCOUNT}:job/drsjob-0123456789abcdef0`)).toBe(false);
     expect(allowed('drs:StartRecovery', serverArn('s-0123456789abcdef0'), requestTags({ [DrillTags.DRILL]: 'n', [DrillTags.EXECUTION]: 'e' }))).toBe(false);
     expect(allowed('drs:TerminateRecoveryInstances', instanceArn('i-0123456789abcdef0'), resourceTags({ [DrillTags.DRILL]: 'n' }))).toBe(false);
@@ -247,7 +247,7 @@ describe('IAM of the state machine role (IAM simulator)', () => {
   test('a selector\'s required tags narrow StartRecovery', () => {
     const { stack, drill, template } = build(() => ({ selector: ServerSelector.allOf(ServerSelector.tagEquals('dr', 'yes'), ServerSelector.hostnameMatches('web-*')), drillName: 's' }));
     const authorize = authorizer(template, stack, drill.role);
-    const tags = requestTags({ [DrillTags.DRILL]: 's', [DrillTags.EXECUTION]: 'e' });
+    const tags = requestTags({ [DrillTags.DRILL]: drill.drillTag, [DrillTags.EXECUTION]: 'e' });
     const start = (t: Record<string, string>) => authorize({ action: 'drs:StartRecovery', resource: serverArn('s-0123456789abcdef0'), account: ACCOUNT, region: REGION, context: { ...resourceTags(t), ...tags } }).allowed;
     expect(start({ dr: 'yes' })).toBe(true);
     expect(start({ dr: 'no' })).toBe(false);

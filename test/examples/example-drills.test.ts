@@ -30,8 +30,12 @@ describe('drills example', () => {
     const { targetStack, serversDrill, extensionDrill } = buildExampleApp({ outdir: tmpOutdir(), nag: false });
     const t = Template.fromStack(targetStack);
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
-    t.resourceCountIs('AWS::Events::Rule', 5); // two drill schedules, two results-to-topic rules, the coverage report's schedule
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 5); // one per drill, three of the coverage report
+    // Two drill schedules, two results-to-topic rules, the coverage report's schedule, and each
+    // drill's sweeper's two (execution ended, hourly).
+    t.resourceCountIs('AWS::Events::Rule', 9);
+    // Per drill: the failed-drill alarm and the sweeper's cleanupAlarm; three of the coverage report.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    expect([serversDrill.cleanupAlarm, extensionDrill.cleanupAlarm].every((a) => a !== undefined)).toBe(true);
     expect([serversDrill.drillName, extensionDrill.drillName]).toEqual(['monthly-core', 'weekly-staging-account']);
     const definition = JSON.stringify(targetStack.resolve(
       (serversDrill.stateMachine.node.defaultChild as any).definitionString));

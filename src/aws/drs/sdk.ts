@@ -5,6 +5,7 @@
  */
 export {
   CreateExtendedSourceServerCommand,
+  DeleteLaunchActionCommand,
   DeleteSourceServerCommand,
   DescribeJobLogItemsCommand,
   DescribeJobsCommand,
@@ -14,8 +15,10 @@ export {
   DrsClient,
   InitializeServiceCommand,
   ListExtensibleSourceServersCommand,
+  ListLaunchActionsCommand,
   ListStagingAccountsCommand,
   TagResourceCommand,
+  TerminateRecoveryInstancesCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-drs';
 export type {

@@ -53,6 +53,8 @@ export const DrillStates = {
 
 export interface DrillDefinitionOptions {
   readonly drillName: string;
+  /** The value of the drill's tag on its jobs (unique to the drill). @default drillName */
+  readonly drillTag?: string;
   /** The Lambda steps' function ARN (a token in the template). */
   readonly functionArn: string;
   readonly targets: DrillTargets;
@@ -225,7 +227,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
         'SourceServers.$': '$.run.wave.Servers',
         'IsDrill': true,
         'Tags': {
-          [DrillTags.DRILL]: o.drillName,
+          [DrillTags.DRILL]: o.drillTag ?? o.drillName,
           [`${DrillTags.EXECUTION}.$`]: '$$.Execution.Name',
         },
       },
