@@ -36,6 +36,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-lambda@3.523.0',
     'aws-sdk-client-mock@4.1.0',
     'cdk-nag@^3.0.2',
+    // cdk-nag 2, side by side under another name: most CDK apps still run it as an Aspect, and the
+    // library's acknowledgements must hold under both majors (test/support/check-nag-packs.ts).
+    'cdk-nag2@npm:cdk-nag@2.38.2',
     '@cloud-copilot/iam-simulate@0.1.173',
     // The integ test (test/integ); its peer range (aws-cdk-lib ^2.245.0) includes cdkVersion.
     // Not @aws-cdk/integ-runner: its newest (2.197.10) cannot read the cloud-assembly schema 54
