@@ -133,6 +133,11 @@ const demo = project.addTask('demo', {
 demo.spawn(project.tasks.tryFind('bundle')!);
 demo.exec('ts-node --project test/tsconfig.json test/lifecycle/demo.ts');
 
+// The tarball must carry the handler bundles (assets/): `package:js` bundles first, and `npm pack`
+// (so `npm publish` too) refuses to pack without every bundle (scripts/check-bundles.js).
+project.tasks.tryFind('package:js')!.prependSpawn(project.tasks.tryFind('bundle')!);
+project.package.setScript('prepack', 'node scripts/check-bundles.js');
+
 // Every TypeScript snippet in the README and in doc comments must compile against the built
 // library (fixtures in rosetta/), so that the Python, Java, C# and Go translations are right;
 // `strict` in the assembly makes Construct Hub's own translation hold to the same rule.
@@ -157,6 +162,9 @@ const codeOnly = project.addTask('package:code-only', {
   description: 'Generate the Python, Java, .NET and Go bindings (code only, into dist/code-only)',
 });
 codeOnly.exec('rm -rf dist/code-only');
+// The README's examples reach the other languages from rosetta's tablet: (re)build it first
+// (cached: a second run after `npx projen rosetta` takes seconds).
+codeOnly.exec('jsii-rosetta extract --strict');
 // One run for all four: the assembly is loaded once (a third of the time of four runs).
 codeOnly.exec('jsii-pacmak --code-only --no-npmignore --rosetta-tablet .jsii.tabl.json ' +
   '--target python --target java --target dotnet --target go --outdir dist/code-only');
