@@ -36,6 +36,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-lambda@3.523.0',
     'aws-sdk-client-mock@4.1.0',
     'cdk-nag@^3.0.2',
+    // cdk-nag 2, side by side under another name: most CDK apps still run it as an Aspect, and the
+    // library's acknowledgements must hold under both majors (test/support/check-nag-packs.ts).
+    'cdk-nag2@npm:cdk-nag@2.38.2',
     '@cloud-copilot/iam-simulate@0.1.173',
     // The integ test (test/integ); its peer range (aws-cdk-lib ^2.245.0) includes cdkVersion.
     // Not @aws-cdk/integ-runner: its newest (2.197.10) cannot read the cloud-assembly schema 54
@@ -133,6 +136,11 @@ demo.spawn(project.tasks.tryFind('bundle')!);
 demo.say('Demo: loading the demo, aws-cdk-lib and the local DRS (ts-node, transpile only)');
 demo.exec('ts-node --transpile-only --project test/tsconfig.json test/lifecycle/demo.ts');
 
+// The tarball must carry the handler bundles (assets/): `package:js` bundles first, and `npm pack`
+// (so `npm publish` too) refuses to pack without every bundle (scripts/check-bundles.js).
+project.tasks.tryFind('package:js')!.prependSpawn(project.tasks.tryFind('bundle')!);
+project.package.setScript('prepack', 'node scripts/check-bundles.js');
+
 // Every TypeScript snippet in the README and in doc comments must compile against the built
 // library (fixtures in rosetta/), so that the Python, Java, C# and Go translations are right;
 // `strict` in the assembly makes Construct Hub's own translation hold to the same rule.
@@ -157,6 +165,9 @@ const codeOnly = project.addTask('package:code-only', {
   description: 'Generate the Python, Java, .NET and Go bindings (code only, into dist/code-only)',
 });
 codeOnly.exec('rm -rf dist/code-only');
+// The README's examples reach the other languages from rosetta's tablet: (re)build it first
+// (cached: a second run after `npx projen rosetta` takes seconds).
+codeOnly.exec('jsii-rosetta extract --strict');
 // One run for all four: the assembly is loaded once (a third of the time of four runs).
 codeOnly.exec('jsii-pacmak --code-only --no-npmignore --rosetta-tablet .jsii.tabl.json ' +
   '--target python --target java --target dotnet --target go --outdir dist/code-only');

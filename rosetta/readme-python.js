@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Keeps the README's ```python examples equal to jsii-rosetta's translation of the ```ts example
- * right before each of them, so the Python a reader copies is the Python that was type-checked
+ * right before each of them (every ```ts example has one: --write adds those that are missing), so the Python a reader copies is the Python that was type-checked
  * against the library. Only the imports are tidied (rosetta repeats and splits them).
  *
  *   node rosetta/readme-python.js          check; exit 1 and show the expected Python on a mismatch
@@ -73,11 +73,17 @@ function main() {
   let pairs = 0;
   blocks.forEach((block, i) => {
     const next = blocks[i + 1];
-    if (!['ts', 'typescript'].includes(block.lang) || next?.lang !== 'python') return;
-    if (md.slice(block.end, next.bodyStart - '```python\n'.length).trim() !== '') return;
-    pairs++;
+    if (!['ts', 'typescript'].includes(block.lang)) return;
     const line = md.slice(0, block.bodyStart).split('\n').length;
     const translated = pythonOf(block.body);
+    // Every TypeScript example has its Python right after it; --write adds a missing one.
+    if (next?.lang !== 'python' || md.slice(block.end, next.bodyStart - '```python\n'.length).trim() !== '') {
+      if (translated === undefined) problems.push(`README.md:${line}: this TypeScript example has no Python after it, and is not in the tablet (npx projen compile, then npx projen rosetta:readme)`);
+      else if (write) edits.push({ start: block.end, end: block.end, text: `\n\n\`\`\`python\n${tidyPython(translated)}\`\`\`` });
+      else problems.push(`README.md:${line}: this TypeScript example has no Python after it; npx projen rosetta:readme adds it`);
+      return;
+    }
+    pairs++;
     if (translated === undefined) {
       problems.push(`README.md:${line}: this TypeScript example is not in the tablet; recompile (npx projen compile) and rerun npx projen rosetta`);
       return;

@@ -6,6 +6,7 @@ import { Annotations, App, BootstraplessSynthesizer, FileAssetPackaging, Names, 
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import { Construct } from 'constructs';
 import { StagingAccountTrust, StagingAccountTrustProps } from './staging-account-trust';
+import { CDK_NAG_2_METADATA_CONTEXT } from '../common/nag';
 import { checkAccountList, throwIfProblems } from '../common/validation';
 import { Limits } from '../contract';
 
@@ -255,7 +256,8 @@ export class StagingTrustStackSet extends Construct {
         treeMetadata: false,
         stackTraces: false,
         // After the CLI's context (inherited through the environment): keep the template lean.
-        postCliContext: { 'aws:cdk:enable-path-metadata': false, 'aws:cdk:version-reporting': false },
+        // No cdk-nag 2 acknowledgements either: cdk-nag checks the StackSet, not this template.
+        postCliContext: { 'aws:cdk:enable-path-metadata': false, 'aws:cdk:version-reporting': false, [CDK_NAG_2_METADATA_CONTEXT]: false },
       });
       // No bootstrap version parameter or rule: the stack instances are deployed by StackSets.
       const stack = new Stack(app, INNER_STACK_ID, {

@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { allPacks, checkCloudAssembly } from '../support/check-nag-packs';
+import { acknowledgeFinding } from '../../src/common/nag';
+import { allPacks, allPacks2, CdkNag2Findings, checkCloudAssembly, checkCloudAssemblyNag2 } from '../support/check-nag-packs';
 import { tmpOutdirs } from '../support/tmp-outdir';
 
 /**
@@ -95,6 +96,24 @@ describe('cdk-nag packs on every example', () => {
       expect(report.open).toEqual([]);
       expect(report.acknowledged.length).toBeGreaterThan(0);
     });
+
+    test('cdk-nag 2: the five packs as Aspects on the app (as most apps run them): no unacknowledged finding', () => {
+      const fresh = builderOf(name)({ outdir: tmpOutdir(), nag: false, context });
+      const findings = new CdkNag2Findings();
+      for (const pack of allPacks2(findings)) Aspects.of(fresh.app).add(pack);
+      fresh.app.synth();
+      expect(findings.open.map((f) => `${f.rule} at ${f.path}`)).toEqual([]);
+      expect(findings.acknowledged.length).toBeGreaterThan(0);
+      // The same acknowledgements as under cdk-nag 3 (the cloud assembly check's, over the same app).
+      const acked3 = new Set(checkCloudAssembly(outdir).acknowledged.map((f) => f.rule));
+      for (const f of findings.acknowledged) expect(acked3).toContain(f.rule);
+    });
+
+    test('cdk-nag 2 over the cloud assembly (for a CLI cdk.out): no unacknowledged finding', () => {
+      const report = checkCloudAssemblyNag2(outdir);
+      expect(report.open).toEqual([]);
+      expect(report.acknowledged.length).toBeGreaterThan(0);
+    });
   });
 });
 
@@ -110,5 +129,30 @@ describe('the cloud assembly check', () => {
     built.app.synth();
     const open = checkCloudAssembly(outdir).open.map((f) => `${f.stack} ${f.pack} ${f.rule} ${f.logicalId}`);
     expect(open).toEqual(['TargetStack AwsSolutions AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AdministratorAccess] Unreviewed2A1FD0C8']);
+    const open2 = checkCloudAssemblyNag2(outdir).open.map((f) => `${f.stack} ${f.pack} ${f.rule} ${f.logicalId}`);
+    expect(open2).toEqual(['TargetStack AwsSolutions AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AdministratorAccess] Unreviewed2A1FD0C8']);
+  });
+});
+
+describe('acknowledgements in cdk-nag 2\'s form (its NagSuppressions metadata)', () => {
+  test('a rule, and a finding of a rule (applies_to), on every resource below the scope, also those added later', () => {
+    const stack = new Stack(new App(), 'S');
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    acknowledgeFinding(role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::b/*]', 'Objects of the one bucket this role reads.');
+    acknowledgeFinding(role, 'Serverless-Rule', 'A reason beyond Latin-1 — encoded as cdk-nag 2 does.');
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    const assembly = (stack.node.root as App).synth();
+    const resources = assembly.getStackByName('S').template.Resources as Record<string, { Type: string; Metadata?: { cdk_nag?: unknown } }>;
+    const expected = {
+      rules_to_suppress: [
+        { id: 'AwsSolutions-IAM5', reason: 'Objects of the one bucket this role reads.', applies_to: ['Resource::arn:<AWS::Partition>:s3:::b/*'] },
+        { id: 'Serverless-Rule', reason: Buffer.from('A reason beyond Latin-1 — encoded as cdk-nag 2 does.').toString('base64'), is_reason_encoded: true },
+      ],
+    };
+    const byType = Object.fromEntries(Object.values(resources).map((r) => [r.Type, r.Metadata?.cdk_nag]));
+    expect(byType['AWS::IAM::Role']).toEqual(expected);
+    // The default policy was added after the acknowledgement.
+    expect(byType['AWS::IAM::Policy']).toEqual(expected);
+    expect(role.node.defaultChild).toBeInstanceOf(CfnResource);
   });
 });

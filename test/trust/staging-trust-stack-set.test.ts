@@ -8,6 +8,7 @@ import { IConstruct } from 'constructs';
 import {
   ReplicationEbsEncryption, StackSetCallAs, StackSetTemplateDelivery, StagingAccountTrust, StagingTrustStackSet, StagingTrustStackSetProps,
 } from '../../src';
+import { CDK_NAG_2_METADATA_CONTEXT } from '../../src/common/nag';
 import { trustFromTemplates } from '../local-drs/trust';
 
 const TARGET = '222222222222';
@@ -57,7 +58,7 @@ describe('StagingTrustStackSet', () => {
     const set = build({ targetAccounts: [TARGET, '333333333333'] });
     const body = JSON.parse(set.templateBody);
 
-    const plain = new Stack(new App(), 'DrsStagingAccountTrust');
+    const plain = new Stack(new App({ context: { [CDK_NAG_2_METADATA_CONTEXT]: false } }), 'DrsStagingAccountTrust');
     new StagingAccountTrust(plain, 'Trust', { targetAccounts: [TARGET, '333333333333'] });
     expect(body).toEqual({
       Description: 'DRS staging-account trust (cdk-drs-multi-account, deployed by a StackSet)',
@@ -168,7 +169,7 @@ describe('StagingTrustStackSet', () => {
     AnnotationsAssert.fromStack(Stack.of(set)).hasWarning('/Management/StagingTrust',
       Match.stringLikeRegexp('replicationEbsEncryption is DEFAULT'));
 
-    const plain = new Stack(new App(), 'DrsStagingAccountTrust');
+    const plain = new Stack(new App({ context: { [CDK_NAG_2_METADATA_CONTEXT]: false } }), 'DrsStagingAccountTrust');
     new StagingAccountTrust(plain, 'Trust', { targetAccounts: [TARGET], failbackAndRightSizingRoles: true });
     const body = JSON.parse(set.templateBody);
     expect(body.Resources).toEqual(Template.fromStack(plain).toJSON().Resources);
