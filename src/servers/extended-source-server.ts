@@ -1,6 +1,7 @@
 import { CfnResource, CustomResource, IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { LaunchSettings, renderLaunchSettings } from './launch-settings';
 import { recordPerServerDeclaration } from './per-server-declarations';
 import { grantOnSourceServers } from '../common/drs-actions';
 import { acknowledgeFinding, acknowledgeInlinePolicy } from '../common/nag';
@@ -23,7 +24,7 @@ import {
   RESERVED_TAG_KEYS,
   ResourceTypes,
 } from '../contract';
-import { DrsHandlerProvider } from '../provider/handler-provider';
+import { DrsHandlerProvider, LAUNCH_SETTINGS_GRANTS } from '../provider/handler-provider';
 
 /**
  * A DRS source server in this (target) account, extended from a staging account.
@@ -103,6 +104,16 @@ export interface ExtendedSourceServerProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How the server launches in this account for drills and recoveries: its DRS launch
+   * configuration and the EC2 launch template DRS keeps for it. Applied once the server is
+   * extended and on every update that changes them; removing them leaves the server's settings
+   * as they are.
+   *
+   * @default - the server's launch settings are left as they are (DRS's defaults)
+   */
+  readonly launchSettings?: LaunchSettings;
 }
 
 /**
@@ -236,7 +247,9 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
   constructor(scope: Construct, id: string, props: ExtendedSourceServerProps) {
     super(scope, id);
     const field = 'stagingSourceServerArn';
+    const launch = renderLaunchSettings(this, 'launchSettings', props.launchSettings);
     throwIfProblems('ExtendedSourceServer', this, [
+      ...launch.problems,
       ...checkStagingSourceServerArn(field, props.stagingSourceServerArn),
       ...checkStagingArnAgainstStack(field, props.stagingSourceServerArn, this.stack),
       ...checkUserTags('tags', props.tags),
@@ -246,10 +259,12 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
 
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.EXTENDED_SOURCE_SERVER);
+    if (launch.property) provider.addStatementsFor(LAUNCH_SETTINGS_GRANTS);
 
     const properties: ExtendedSourceServerResourceProperties = {
       StagingSourceServerArn: props.stagingSourceServerArn,
       ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
+      ...(launch.property ? { LaunchSettings: launch.property } : {}),
     };
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.EXTENDED_SOURCE_SERVER,
