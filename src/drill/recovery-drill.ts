@@ -19,7 +19,8 @@ import { stateMachineAcknowledgements, stateMachineStatements, startRecoveryScop
 import { ExistingRecoveryInstance, RecoveryDrillProps } from './recovery-drill-props';
 import { throwIfProblems } from '../common/validation';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
-import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
+import { METRICS_NAMESPACE } from '../contract/metrics';
+import { DrsMetrics } from '../observability/drs-metrics';
 
 
 /**
@@ -218,39 +219,27 @@ export class RecoveryDrill extends Construct {
 
   /** 1 when a drill succeeded, 0 when not (minimum per period). */
   public metricDrillSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.DRILL_SUCCEEDED, props);
+    return DrsMetrics.drillSucceeded({ ...props, drillName: this.drillName });
   }
 
   /** The largest recovery time of a drill's servers, in seconds. */
   public metricMaxRecoveryTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.MAX_RECOVERY_TIME_SECONDS, props);
+    return DrsMetrics.maxRecoveryTime({ ...props, drillName: this.drillName });
   }
 
   /** The median recovery time of a drill's servers, in seconds. */
   public metricMedianRecoveryTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.MEDIAN_RECOVERY_TIME_SECONDS, props);
+    return DrsMetrics.medianRecoveryTime({ ...props, drillName: this.drillName });
   }
 
   /** Servers in the drill's recovery jobs. */
   public metricServersDrilled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.SERVERS_DRILLED, props);
+    return DrsMetrics.serversDrilled({ ...props, drillName: this.drillName });
   }
 
   /** Servers whose drill failed (launch, recovery time objective, or not started). */
   public metricServersFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.SERVERS_FAILED, props);
-  }
-
-  private metric(definition: MetricDefinition, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: definition.name,
-      dimensionsMap: { [MetricDimensions.DRILL_NAME]: this.drillName },
-      statistic: definition.statistic,
-      unit: definition.unit === 'Seconds' ? cloudwatch.Unit.SECONDS : definition.unit === 'Count' ? cloudwatch.Unit.COUNT : undefined,
-      period: Duration.days(1),
-      ...props,
-    });
+    return DrsMetrics.serversFailed({ ...props, drillName: this.drillName });
   }
 }
 

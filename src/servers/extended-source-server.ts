@@ -20,6 +20,7 @@ import {
   DECLARED_TAGS_METADATA_KEY,
   ExtendedSourceServerAttributes as Attr,
   ExtendedSourceServerResourceProperties,
+  LaunchSettingsProperty,
   OwnerTags,
   RESERVED_TAG_KEYS,
   ResourceTypes,
@@ -261,15 +262,10 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
     provider.addStatementsFor(ResourceTypes.EXTENDED_SOURCE_SERVER);
     if (launch.property) provider.addStatementsFor(LAUNCH_SETTINGS_GRANTS);
 
-    const properties: ExtendedSourceServerResourceProperties = {
-      StagingSourceServerArn: props.stagingSourceServerArn,
-      ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
-      ...(launch.property ? { LaunchSettings: launch.property } : {}),
-    };
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.EXTENDED_SOURCE_SERVER,
       serviceToken: provider.serviceToken,
-      properties,
+      properties: renderProperties(props, launch.property),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     provider.serve(this.resource);
@@ -374,4 +370,16 @@ function nagArnId(stack: Stack, arn: string): string {
   if (typeof resolved === 'string') return resolved;
   const parts: unknown[] = resolved['Fn::Join'][1];
   return parts.map((p) => (typeof p === 'string' ? p : `<${(p as { Ref: string }).Ref}>`)).join('');
+}
+
+/**
+ * What the construct writes: the resource's properties as the contract names them (the handler
+ * parses them with `parseExtendedSourceServerProperties`).
+ */
+function renderProperties(props: ExtendedSourceServerProps, launchSettings?: LaunchSettingsProperty): ExtendedSourceServerResourceProperties {
+  return {
+    StagingSourceServerArn: props.stagingSourceServerArn,
+    ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
+    ...(launchSettings ? { LaunchSettings: launchSettings } : {}),
+  };
 }
