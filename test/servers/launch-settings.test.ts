@@ -2,7 +2,7 @@ import { App, Stack, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ExtendedSourceServer, LaunchDisposition, LaunchSettings, RightSizing } from '../../src';
+import { ExtendedSourceServer, LaunchDisposition, LaunchSettings, RightSizing, StagingAccountExtension } from '../../src';
 import { parseExtendedSourceServerProperties } from '../../src/servers/runtime/properties';
 
 const STAGING_ARN = 'arn:aws:drs:us-east-1:111111111111:source-server/s-1234567890abcdef0';
@@ -128,5 +128,17 @@ describe('launchSettings', () => {
     expect(() => declare(stack, { staticPrivateIp: '10.0.0.256' })).toThrow(/launchSettings\.staticPrivateIp must be an IPv4 address/);
     expect(() => declare(stack, { staticPrivateIp: '10.0.0.1', copyPrivateIp: true }, 'S2')).toThrow(/keep one/);
     expect(() => declare(stack, { securityGroups: [] }, 'S3')).toThrow(/launchSettings\.securityGroups must list 1-5/);
+  });
+});
+
+describe('StagingAccountExtension launchSettings', () => {
+  test('renders the same property, validated the same way', () => {
+    const { stack } = setup();
+    new StagingAccountExtension(stack, 'Staging', { stagingAccountId: '111111111111', launchSettings: { launchDisposition: LaunchDisposition.STOPPED } });
+    const found = Template.fromStack(stack).findResources('Custom::DrsStagingAccountExtension');
+    expect(Object.values(found)[0].Properties.LaunchSettings).toEqual({ LaunchDisposition: 'STOPPED' });
+    expect(() => new StagingAccountExtension(stack, 'Staging2', {
+      stagingAccountId: '333333333333', launchSettings: { instanceType: new ec2.InstanceType('t3.micro') },
+    })).toThrow(/StagingAccountExtension Target\/Staging2: launchSettings\.instanceType is given/);
   });
 });
