@@ -351,9 +351,7 @@ const ACKNOWLEDGEMENTS: Record<string, Record<string, string>> = {
     'AwsSolutions-IAM5[Resource::*]':
       'drs:DescribeSourceServers, drs:ListExtensibleSourceServers, drs:CreateExtendedSourceServer and ' +
       'ec2:DescribeLaunchTemplateVersions have no resource-level permissions; the create is limited by the aws:RequestTag owner-tag condition.',
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:drs:<AWS::Region>:<AWS::AccountId>:source-server/*]':
-      'Extended source server ids are assigned by DRS at create time; every statement on these ARNs requires ' +
-      "this stack's owner tag (aws:ResourceTag or, at create, aws:RequestTag).",
+    // The source-server/* finding is acknowledged by the resource type's statements, always added first.
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*]':
       'DRS creates one launch template per source server, with an id known only at deploy time; the handler versions only the ' +
       'template that GetLaunchConfiguration names for a server carrying this stack\'s owner tag (docs/iam.md).',
