@@ -1,7 +1,8 @@
 import { CfnResource, CustomResource, IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { LaunchSettings, renderLaunchSettings } from './launch-settings';
+import { LaunchSettings } from './launch-settings';
+import { renderLaunchSettings } from './launch-settings-render';
 import { recordPerServerDeclaration } from './per-server-declarations';
 import { grantOnSourceServers } from '../common/drs-actions';
 import { acknowledgeFinding, acknowledgeInlinePolicy } from '../common/nag';

@@ -16,7 +16,8 @@ import {
   validateServerSelector,
   LaunchSettingsProperty,
 } from '../contract';
-import { LaunchSettings, renderLaunchSettings } from './launch-settings';
+import { LaunchSettings } from './launch-settings';
+import { renderLaunchSettings } from './launch-settings-render';
 import { perServerDeclarationsFor, recordExtension } from './per-server-declarations';
 import { ServerSelector } from './server-selector';
 import { checkAccountId, checkRemovalPolicy, checkSingleClaimant, checkUserTags, throwIfProblems } from '../common/validation';
