@@ -15,3 +15,4 @@ export * from './observability/drs-dashboard';
 export * from './drill/recovery-drill';
 export * from './drill/recovery-drill-props';
 export * from './drill/checks/drill-check';
+export * from './servers/launch-settings';

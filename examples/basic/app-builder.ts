@@ -1,7 +1,7 @@
 import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
-// In your own app: import { ExtendedSourceServer, StagingAccountTrust } from 'cdk-drs-multi-account';
+// In your own app: import { ExtendedSourceServer, LaunchDisposition, StagingAccountTrust } from 'cdk-drs-multi-account';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { ExtendedSourceServer, StagingAccountTrust } from '../../src';
+import { ExtendedSourceServer, LaunchDisposition, StagingAccountTrust } from '../../src';
 
 export interface ExampleAppOptions {
   /** Where to write the cloud assembly. @default - the CDK CLI's outdir, or a temporary directory */
@@ -59,6 +59,9 @@ export function buildExampleApp(options: ExampleAppOptions = {}): ExampleApp {
     const server = new ExtendedSourceServer(targetStack, `Server${i + 1}`, {
       stagingSourceServerArn,
       tags: { Application: application, Tier: `server-${i + 1}` },
+      // Launch settings as code: the first server's recovery instances copy its tags and are left
+      // stopped (DRS launch configuration). Subnet, security groups and instance type go here too.
+      ...(i === 0 ? { launchSettings: { copyTags: true, launchDisposition: LaunchDisposition.STOPPED } } : {}),
     });
     new CfnOutput(targetStack, `Server${i + 1}Id`, { value: server.sourceServerId });
   });

@@ -5,6 +5,7 @@
  *
  * Internal: not exported from the package's index.
  */
+import type { LaunchSettingsProperty } from './launch-settings';
 
 /** CloudFormation resource types served by the per-stack handler. */
 export const ResourceTypes = {
@@ -50,6 +51,8 @@ export interface ExtendedSourceServerResourceProperties {
   readonly StagingSourceServerArn: string;
   /** User tags (owner tags are added by the handler). */
   readonly Tags?: Record<string, string>;
+  /** Launch settings to apply to the server (absent: left as they are). */
+  readonly LaunchSettings?: LaunchSettingsProperty;
 }
 
 /** Attributes returned in the custom resource's `Data` (read with `getAtt`). */
@@ -184,3 +187,4 @@ export function stagingAccountRoleName(targetAccount: string): string {
 export * from './staging-account-extension';
 export * from './metrics';
 export * from './coverage';
+export * from './launch-settings';

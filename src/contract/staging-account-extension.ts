@@ -3,6 +3,7 @@
  * server selector's wire format and the scheduled-reconciliation payload. Shared by the construct
  * and the handler like the rest of the contract.
  */
+import type { LaunchSettingsProperty } from './launch-settings';
 
 /**
  * A server selector as written into the custom resource's properties. `Type` says which members
@@ -58,6 +59,8 @@ export interface StagingAccountExtensionResourceProperties {
    * the extension an Update in the update and another in its rollback.
    */
   readonly PerServerDeclarations?: PerServerDeclarationProperty[];
+  /** Launch settings applied to every server this resource owns (absent: left as they are). */
+  readonly LaunchSettings?: LaunchSettingsProperty;
 }
 
 /** One entry of `PerServerDeclarations`. */

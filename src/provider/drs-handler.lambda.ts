@@ -14,6 +14,8 @@ import { createCloudFormationClient } from '../aws/cloudformation/client';
 import type { CloudFormationClient } from '../aws/cloudformation/sdk';
 import { createDrsClient } from '../aws/drs/client';
 import { DrsClient } from '../aws/drs/sdk';
+import { createEc2Client } from '../aws/ec2/client';
+import type { EC2Client } from '../aws/ec2/sdk';
 
 export interface HandlerOptions {
   readonly timing?: HandlerTiming;
@@ -27,10 +29,12 @@ export function createHandler(options: HandlerOptions = {}): Handler {
   // One client per container: connections are reused across invocations.
   let client: DrsClient | undefined;
   let cloudFormation: CloudFormationClient | undefined;
+  let ec2: EC2Client | undefined;
   return async (event, context) => {
     client ??= createDrsClient(process.env);
     cloudFormation ??= createCloudFormationClient(process.env);
-    await runHandler(event, context, { client, cloudFormation, env: process.env, timing: options.timing, put: options.put });
+    ec2 ??= createEc2Client(process.env);
+    await runHandler(event, context, { client, cloudFormation, ec2, env: process.env, timing: options.timing, put: options.put });
   };
 }
 

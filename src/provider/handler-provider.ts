@@ -169,6 +169,12 @@ export class DrsHandlerProvider extends Construct {
 
 const PROVIDER_ID = 'CdkDrsMultiAccountHandler';
 
+/**
+ * Not a resource type: the statements a stack needs once one of its resources declares launch
+ * settings (`addStatementsFor(LAUNCH_SETTINGS_GRANTS)`), so stacks without them do not carry them.
+ */
+export const LAUNCH_SETTINGS_GRANTS = 'LaunchSettings';
+
 const STACK_OWNER_TAG = OwnerTags.STACK_ID;
 
 /** Source servers of this account and Region; DRS authorizes per server only on these ARNs. */
@@ -287,6 +293,27 @@ const STATEMENTS: Record<string, () => iam.PolicyStatement[]> = {
       resources: ['*'],
     }),
   ],
+  [LAUNCH_SETTINGS_GRANTS]: () => [
+    new iam.PolicyStatement({
+      sid: 'LaunchConfigurationOfOwnedServers',
+      actions: ['drs:GetLaunchConfiguration', 'drs:UpdateLaunchConfiguration'],
+      resources: [sourceServerArns()],
+      conditions: ownedByThisStack,
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadLaunchTemplateVersions',
+      // No resource-level support (Service Authorization Reference, Amazon EC2).
+      actions: ['ec2:DescribeLaunchTemplateVersions'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'VersionServerLaunchTemplates',
+      // The launch template DRS keeps for each server: its id is known only from
+      // GetLaunchConfiguration of a server this stack owns (docs/iam.md).
+      actions: ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'],
+      resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:launch-template/*`],
+    }),
+  ],
   [ResourceTypes.SERVICE_INITIALIZATION]: () => [
     new iam.PolicyStatement({
       sid: 'InitializeDrsService',
@@ -319,6 +346,15 @@ const ACKNOWLEDGEMENTS: Record<string, Record<string, string>> = {
   },
   [ResourceTypes.SERVICE_INITIALIZATION]: {
     'AwsSolutions-IAM5[Resource::*]': 'drs:InitializeService has no resource-level permissions.',
+  },
+  [LAUNCH_SETTINGS_GRANTS]: {
+    'AwsSolutions-IAM5[Resource::*]':
+      'drs:DescribeSourceServers, drs:ListExtensibleSourceServers, drs:CreateExtendedSourceServer and ' +
+      'ec2:DescribeLaunchTemplateVersions have no resource-level permissions; the create is limited by the aws:RequestTag owner-tag condition.',
+    // The source-server/* finding is acknowledged by the resource type's statements, always added first.
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*]':
+      'DRS creates one launch template per source server, with an id known only at deploy time; the handler versions only the ' +
+      'template that GetLaunchConfiguration names for a server carrying this stack\'s owner tag (docs/iam.md).',
   },
 };
 // Same statements on the same resources as single servers, so the same reasons.

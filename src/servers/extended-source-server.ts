@@ -1,6 +1,8 @@
 import { CfnResource, CustomResource, IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { LaunchSettings } from './launch-settings';
+import { renderLaunchSettings } from './launch-settings-render';
 import { recordPerServerDeclaration } from './per-server-declarations';
 import { grantOnSourceServers } from '../common/drs-actions';
 import { acknowledgeFinding, acknowledgeInlinePolicy } from '../common/nag';
@@ -19,11 +21,12 @@ import {
   DECLARED_TAGS_METADATA_KEY,
   ExtendedSourceServerAttributes as Attr,
   ExtendedSourceServerResourceProperties,
+  LaunchSettingsProperty,
   OwnerTags,
   RESERVED_TAG_KEYS,
   ResourceTypes,
 } from '../contract';
-import { DrsHandlerProvider } from '../provider/handler-provider';
+import { DrsHandlerProvider, LAUNCH_SETTINGS_GRANTS } from '../provider/handler-provider';
 
 /**
  * A DRS source server in this (target) account, extended from a staging account.
@@ -103,6 +106,16 @@ export interface ExtendedSourceServerProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How the server launches in this account for drills and recoveries: its DRS launch
+   * configuration and the EC2 launch template DRS keeps for it. Applied once the server is
+   * extended and on every update that changes them; removing them leaves the server's settings
+   * as they are.
+   *
+   * @default - the server's launch settings are left as they are (DRS's defaults)
+   */
+  readonly launchSettings?: LaunchSettings;
 }
 
 /**
@@ -236,7 +249,9 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
   constructor(scope: Construct, id: string, props: ExtendedSourceServerProps) {
     super(scope, id);
     const field = 'stagingSourceServerArn';
+    const launch = renderLaunchSettings(this, 'launchSettings', props.launchSettings);
     throwIfProblems('ExtendedSourceServer', this, [
+      ...launch.problems,
       ...checkStagingSourceServerArn(field, props.stagingSourceServerArn),
       ...checkStagingArnAgainstStack(field, props.stagingSourceServerArn, this.stack),
       ...checkUserTags('tags', props.tags),
@@ -246,11 +261,12 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
 
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.EXTENDED_SOURCE_SERVER);
+    if (launch.property) provider.addStatementsFor(LAUNCH_SETTINGS_GRANTS);
 
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.EXTENDED_SOURCE_SERVER,
       serviceToken: provider.serviceToken,
-      properties: renderProperties(props),
+      properties: renderProperties(props, launch.property),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     provider.serve(this.resource);
@@ -361,9 +377,10 @@ function nagArnId(stack: Stack, arn: string): string {
  * What the construct writes: the resource's properties as the contract names them (the handler
  * parses them with `parseExtendedSourceServerProperties`).
  */
-function renderProperties(props: ExtendedSourceServerProps): ExtendedSourceServerResourceProperties {
+function renderProperties(props: ExtendedSourceServerProps, launchSettings?: LaunchSettingsProperty): ExtendedSourceServerResourceProperties {
   return {
     StagingSourceServerArn: props.stagingSourceServerArn,
     ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
+    ...(launchSettings ? { LaunchSettings: launchSettings } : {}),
   };
 }

@@ -14,11 +14,14 @@ import {
   StagingAccountExtensionAttributes as Attr,
   StagingAccountExtensionResourceProperties,
   validateServerSelector,
+  LaunchSettingsProperty,
 } from '../contract';
+import { LaunchSettings } from './launch-settings';
+import { renderLaunchSettings } from './launch-settings-render';
 import { perServerDeclarationsFor, recordExtension } from './per-server-declarations';
 import { ServerSelector } from './server-selector';
 import { checkAccountId, checkRemovalPolicy, checkSingleClaimant, checkUserTags, throwIfProblems } from '../common/validation';
-import { DrsHandlerProvider } from '../provider/handler-provider';
+import { DrsHandlerProvider, LAUNCH_SETTINGS_GRANTS } from '../provider/handler-provider';
 
 /**
  * Properties for a `StagingAccountExtension`.
@@ -93,6 +96,18 @@ export interface StagingAccountExtensionProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How every server this resource owns launches in this account (its DRS launch configuration
+   * and the EC2 launch template DRS keeps for it). Applied to each owned server on every
+   * deployment that reaches the handler and on every scheduled reconciliation (so servers
+   * extended later get them, and a server whose settings drifted is put back). A server that an
+   * `ExtendedSourceServer` of the stack declares gets that resource's settings instead. Removing
+   * them leaves the servers' settings as they are.
+   *
+   * @default - the servers' launch settings are left as they are
+   */
+  readonly launchSettings?: LaunchSettings;
 }
 
 /**
@@ -231,7 +246,9 @@ export class StagingAccountExtension extends Resource {
     super(scope, id);
     const wrongSelector = props.selector !== undefined && !(props.selector instanceof ServerSelector);
     const selector = wrongSelector ? undefined : props.selector?._render();
+    const launch = renderLaunchSettings(this, 'launchSettings', props.launchSettings);
     throwIfProblems('StagingAccountExtension', this, [
+      ...launch.problems,
       ...(wrongSelector ? ['selector must be a ServerSelector (it reads the staging servers\' tags in the staging account); ' +
         'an ExtendedServerSelector reads extended servers\' tags in the target account and is for RecoveryDrill'] : []),
       ...checkAccountId('stagingAccountId', props.stagingAccountId),
@@ -245,8 +262,9 @@ export class StagingAccountExtension extends Resource {
 
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.STAGING_ACCOUNT_EXTENSION);
+    if (launch.property) provider.addStatementsFor(LAUNCH_SETTINGS_GRANTS);
 
-    const properties = renderProperties(this, props, selector);
+    const properties = renderProperties(this, props, selector, launch.property);
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.STAGING_ACCOUNT_EXTENSION,
       serviceToken: provider.serviceToken,
@@ -330,6 +348,7 @@ function sameAccount(staging: string, stackAccount: string): string[] {
  */
 function renderProperties(
   scope: Construct, props: StagingAccountExtensionProps, selector: ServerSelectorProperty | undefined,
+  launchSettings: LaunchSettingsProperty | undefined,
 ): StagingAccountExtensionResourceProperties {
   return {
     StagingAccountId: props.stagingAccountId,
@@ -338,6 +357,7 @@ function renderProperties(
     ...(props.pruneNotMatching ? { PruneNotMatching: 'true' } : {}),
     ...(props.failOnExtensionError ? { FailOnExtensionError: 'true' } : {}),
     ...(props.reconcileToken !== undefined ? { ReconcileToken: props.reconcileToken } : {}),
+    ...(launchSettings ? { LaunchSettings: launchSettings } : {}),
     // The stack's ExtendedSourceServers of this staging account (resolved at synthesis; left
     // out when there are none): the per-server declaration wins (docs/ownership.md).
     PerServerDeclarations: perServerDeclarationsFor(scope, props.stagingAccountId),

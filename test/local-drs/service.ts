@@ -84,6 +84,8 @@ export class DrsService {
     UntagResource: (c, i) => this.untagResource(c, i),
     ListTagsForResource: (c, i) => this.listTagsForResource(c, i),
     InitializeService: (c) => this.initializeService(c),
+    GetLaunchConfiguration: (c, i) => this.getLaunchConfiguration(c, i),
+    UpdateLaunchConfiguration: (c, i) => this.updateLaunchConfiguration(c, i),
   };
 
   constructor(readonly options: ServiceOptions, private readonly faults: Faults) {
@@ -209,6 +211,42 @@ export class DrsService {
     if (filters.hardwareId) servers = [];
     const page = this.page('DescribeSourceServers', input, servers, (s) => s.seq);
     return { items: page.items.map((s) => this.view(s, true)), nextToken: page.nextToken };
+  }
+
+  /** The server's launch configuration, made with DRS's defaults on first use (README, guess 68). */
+  private launchConfigurationOf(record: ServerRecord): Record<string, unknown> {
+    record.launchConfiguration ??= {
+      sourceServerID: record.id,
+      name: record.sourceProperties.identificationHints?.hostname ?? record.id,
+      ec2LaunchTemplateID: `lt-${record.id.slice(2)}`,
+      launchDisposition: 'STARTED',
+      targetInstanceTypeRightSizingMethod: 'BASIC',
+      copyPrivateIp: false,
+      copyTags: false,
+      licensing: { osByol: false },
+      postLaunchEnabled: false,
+    };
+    return record.launchConfiguration;
+  }
+
+  private getLaunchConfiguration(caller: Caller, input: Input): unknown {
+    const { record, arn } = this.serverById(caller, input.sourceServerID as string);
+    this.authorize(caller, 'drs:GetLaunchConfiguration', arn, resourceTagContext(record?.tags));
+    this.initializedRegion(caller);
+    if (!record) throw notFound(input.sourceServerID as string);
+    return { ...this.launchConfigurationOf(record) };
+  }
+
+  private updateLaunchConfiguration(caller: Caller, input: Input): unknown {
+    const { record, arn } = this.serverById(caller, input.sourceServerID as string);
+    this.authorize(caller, 'drs:UpdateLaunchConfiguration', arn, resourceTagContext(record?.tags));
+    this.initializedRegion(caller);
+    if (!record) throw notFound(input.sourceServerID as string);
+    const config = this.launchConfigurationOf(record);
+    for (const key of ['name', 'launchDisposition', 'targetInstanceTypeRightSizingMethod', 'copyPrivateIp', 'copyTags', 'licensing', 'postLaunchEnabled']) {
+      if (input[key] !== undefined) config[key] = input[key];
+    }
+    return { ...config };
   }
 
   private disconnectSourceServer(caller: Caller, input: Input): unknown {

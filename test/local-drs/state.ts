@@ -34,6 +34,8 @@ export interface ServerRecord {
   /** Slow extension: reads left before the server looks finished, and how unfinished looks. */
   pendingReads: number;
   pendingReport?: 'INITIATING' | 'NOT_EXTENDED';
+  /** The DRS launch configuration (Get/UpdateLaunchConfiguration); made on first read with DRS's defaults (README, guess 68). */
+  launchConfiguration?: Record<string, unknown>;
 }
 
 export class RegionState {

@@ -4,7 +4,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ExtendedSourceServer } from '../../src';
+import { ExtendedSourceServer, LaunchSettings } from '../../src';
 import { OwnerTags } from '../../src/contract';
 import { authorizerFromTemplate } from '../local-drs/iam';
 import { Authorizer } from '../local-drs/types';
@@ -16,10 +16,11 @@ const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Target/11111
 const OTHER_STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Other/66666666-2222-3333-4444-555555555555`;
 const SERVER = `arn:aws:drs:${REGION}:${ACCOUNT}:source-server/s-0123456789abcdef0`;
 
-function handlerAuthorizer(): Authorizer {
+function handlerAuthorizer(launchSettings?: LaunchSettings): Authorizer {
   const stack = new Stack(new App(), 'Target', { env: { account: ACCOUNT, region: REGION } });
   new ExtendedSourceServer(stack, 'Server1', {
     stagingSourceServerArn: `arn:aws:drs:${REGION}:111111111111:source-server/s-1234567890abcdef0`,
+    launchSettings,
   });
   const template = Template.fromStack(stack).toJSON() as CfnTemplate;
   const roleId = Object.keys(template.Resources ?? {}).find((id) => template.Resources![id].Type === 'AWS::IAM::Role')!;
@@ -92,5 +93,39 @@ describe('handler role, evaluated', () => {
     for (const action of ['StartRecovery', 'TerminateRecoveryInstances', 'InitializeService', 'UpdateReplicationConfiguration']) {
       expect(allowed(action, action === 'StartRecovery' ? SERVER : '*', ownedBy(STACK_ID))).toBe(false);
     }
+  });
+});
+
+describe('handler role with launch settings, evaluated', () => {
+  const TEMPLATE = `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/lt-0123456789abcdef0`;
+  const withSettings = handlerAuthorizer({ copyTags: true });
+  const can = (auth: Authorizer, action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+    auth({ action, resource, account: ACCOUNT, region: REGION, context }).allowed;
+
+  test('reads and updates the launch configuration of servers its stack owns only', () => {
+    for (const action of ['drs:GetLaunchConfiguration', 'drs:UpdateLaunchConfiguration']) {
+      expect(can(withSettings, action, SERVER, ownedBy(STACK_ID))).toBe(true);
+      expect(can(withSettings, action, SERVER, ownedBy(OTHER_STACK_ID))).toBe(false);
+      expect(can(withSettings, action, SERVER)).toBe(false);
+      expect(can(withSettings, action, SERVER.replace(REGION, 'eu-west-1'), ownedBy(STACK_ID))).toBe(false);
+    }
+  });
+
+  test('versions launch templates of its own account and Region only, and reads versions', () => {
+    for (const action of ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate']) {
+      expect(can(withSettings, action, TEMPLATE)).toBe(true);
+      expect(can(withSettings, action, TEMPLATE.replace(REGION, 'eu-west-1'))).toBe(false);
+      expect(can(withSettings, action, TEMPLATE.replace(`:${ACCOUNT}:`, ':333333333333:'))).toBe(false);
+    }
+    expect(can(withSettings, 'ec2:DescribeLaunchTemplateVersions', '*')).toBe(true);
+    for (const action of ['ec2:DeleteLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions', 'ec2:RunInstances', 'ec2:CreateLaunchTemplate']) {
+      expect(can(withSettings, action, action === 'ec2:RunInstances' ? '*' : TEMPLATE)).toBe(false);
+    }
+  });
+
+  test('a stack without launch settings gets none of these grants', () => {
+    expect(can(authorize, 'drs:GetLaunchConfiguration', SERVER, ownedBy(STACK_ID))).toBe(false);
+    expect(can(authorize, 'ec2:CreateLaunchTemplateVersion', TEMPLATE)).toBe(false);
+    expect(can(authorize, 'ec2:DescribeLaunchTemplateVersions', '*')).toBe(false);
   });
 });

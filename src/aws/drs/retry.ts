@@ -23,7 +23,9 @@ export class RetriesExhaustedError extends Error {
   }
 }
 
-const RETRYABLE_NAMES = new Set(['ThrottlingException', 'InternalServerException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+// EC2 (launch settings) names its throttling RequestLimitExceeded and its 5xx InternalError / Unavailable.
+const RETRYABLE_NAMES = new Set(['ThrottlingException', 'InternalServerException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException',
+  'RequestLimitExceeded', 'InternalError', 'Unavailable']);
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'ENETUNREACH', 'EHOSTUNREACH']);
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 

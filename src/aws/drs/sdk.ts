@@ -13,6 +13,7 @@ export {
   DescribeSourceServersCommand,
   DisconnectSourceServerCommand,
   DrsClient,
+  GetLaunchConfigurationCommand,
   InitializeServiceCommand,
   ListExtensibleSourceServersCommand,
   ListLaunchActionsCommand,
@@ -20,12 +21,15 @@ export {
   TagResourceCommand,
   TerminateRecoveryInstancesCommand,
   UntagResourceCommand,
+  UpdateLaunchConfigurationCommand,
 } from '@aws-sdk/client-drs';
 export type {
   DescribeSourceServersRequestFilters,
   DrsClientConfig,
   Job,
   JobLog,
+  LaunchConfiguration,
+  UpdateLaunchConfigurationRequest,
   LaunchActionRun,
   RecoveryInstance,
   SourceServer,

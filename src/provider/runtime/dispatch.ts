@@ -88,6 +88,7 @@ function lifecycleOptions(event: CloudFormationEvent, context: LambdaContextLike
     ...(timing.propagationMaxDelayMs !== undefined ? { propagationMaxDelayMs: timing.propagationMaxDelayMs } : {}),
     retry: { deadline: hard, ...(timing.retryBaseDelayMs !== undefined ? { baseDelayMs: timing.retryBaseDelayMs } : {}) },
     log,
+    ...(deps.ec2 ? { ec2: deps.ec2 } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { PutFunction } from './response';
 import type { CloudFormationClient } from '../../aws/cloudformation/sdk';
 import type { Env } from '../../aws/drs/client';
 import type { DrsClient } from '../../aws/drs/sdk';
+import type { EC2Client } from '../../aws/ec2/sdk';
 import type { StackResources } from '../../servers/runtime/ownership';
 
 /** The parts of the Lambda context the handler uses (no dependency on @types/aws-lambda). */
@@ -34,6 +35,8 @@ export interface HandlerTiming {
 
 export interface HandlerDeps {
   readonly client: DrsClient;
+  /** EC2, for launch settings (the launch template DRS keeps per server). @default none */
+  readonly ec2?: EC2Client;
   /** Reads of the handler's own stack (see cloudformation/stack-resources.ts). */
   readonly cloudFormation?: CloudFormationClient;
   readonly env: Env;

@@ -1,3 +1,4 @@
+import { applyLaunchSettings, LaunchSettingsInput, sameLaunchSettings } from './launch-settings';
 import { LifecycleOptions, ResourceOutcome, retrying } from './options';
 import {
   claimOf, deleteDecision, Handover, holds, isOwnedBy, NothingCreatedError, nothingCreated, Owner, ownerTags, refusalFor, retag, StackView,
@@ -125,6 +126,18 @@ class Drs {
       throw drsFailure(err, this.ctx(Object.keys(change.set).length > 0 ? 'TagResource' : 'UntagResource', { sourceServerId }));
     }
     this.log(what, { sourceServerId, set: change.set, removed: change.remove });
+  }
+
+  /** Applies launch settings to a server this resource owns (launch-settings.ts). */
+  async applyLaunchSettings(sourceServerId: string, settings: LaunchSettingsInput): Promise<void> {
+    const outcome = await applyLaunchSettings({
+      drs: this.client,
+      ec2: this.options.ec2,
+      call: (operation, fn) => this.call(operation, fn),
+      failure: (operation, err) => drsFailure(err, this.ctx(operation, { sourceServerId })),
+      log: this.log,
+    }, sourceServerId, settings);
+    this.log('launch settings applied', { sourceServerId, calls: outcome.calls });
   }
 
   /** Removes an owned server, or hands it back to the resource it was taken from (a rollback). */
@@ -279,6 +292,7 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
   // staging ARN change back: waiting for it (its staging side may be unreadable by now) could only
   // fail the rollback.
   if (found && (found.takenOver || found.server.sourceServerID === request.currentPhysicalId)) {
+    if (props.launchSettings) await drs.applyLaunchSettings(found.server.sourceServerID!, props.launchSettings);
     return { physicalResourceId: found.server.sourceServerID!, data: attributesOf(found.server, props, options) };
   }
   let server = found?.server;
@@ -307,7 +321,10 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
         throw lookupErr instanceof AlreadyExtendedError ? lookupErr : drsFailure(err, ctx);
       }
       if (!again) throw drsFailure(err, ctx);
-      if (again.takenOver) return { physicalResourceId: again.server.sourceServerID!, data: attributesOf(again.server, props, options) };
+      if (again.takenOver) {
+        if (props.launchSettings) await drs.applyLaunchSettings(again.server.sourceServerID!, props.launchSettings);
+        return { physicalResourceId: again.server.sourceServerID!, data: attributesOf(again.server, props, options) };
+      }
       server = again.server;
     }
     if (!server?.sourceServerID) {
@@ -319,6 +336,8 @@ export async function createExtendedSourceServer(client: DrsClient, request: Cre
   const sourceServerId = server.sourceServerID!;
   try {
     server = await waitUntilExtended(drs, server, props);
+    // Launch settings once the server is EXTENDED; a failure deletes the new server like any other.
+    if (props.launchSettings) await drs.applyLaunchSettings(sourceServerId, props.launchSettings);
   } catch (err) {
     const failure = err instanceof HandlerError ? err : new HandlerError(String((err as Error).message ?? err), undefined, { cause: err });
     if (sourceServerId === request.currentPhysicalId) throw failure;
@@ -397,6 +416,11 @@ export async function updateExtendedSourceServer(client: DrsClient, request: Upd
   ];
   if (Object.keys(toSet).length > 0 || toRemove.length > 0) {
     await drs.retag(server, { set: toSet, remove: toRemove }, 'retagged source server');
+  }
+  // Declared launch settings are applied when they changed (or the old ones are unknown). Settings
+  // that are no longer declared are left as they are on the server.
+  if (props.launchSettings && (!oldProps || !sameLaunchSettings(oldProps.launchSettings, props.launchSettings))) {
+    await drs.applyLaunchSettings(physicalResourceId, props.launchSettings);
   }
   return { physicalResourceId, data: attributesOf(server, props, options) };
 }

@@ -1,5 +1,6 @@
 import { retryWhilePropagating } from '../../aws/drs/propagation';
 import { RetryOptions, withRetry } from '../../aws/drs/retry';
+import type { EC2Client } from '../../aws/ec2/sdk';
 import { errorFields, Logger, silentLogger } from '../../common/runtime/log';
 
 /** What every lifecycle needs besides the DRS client; injected so tests control time. */
@@ -22,6 +23,8 @@ export interface LifecycleOptions {
   /** Backoff for DRS calls; its `deadline` should be later than `deadline` above, to allow cleanup. */
   readonly retry?: RetryOptions;
   readonly log?: Logger;
+  /** EC2, for launch settings (the launch template DRS keeps per server). @default none */
+  readonly ec2?: EC2Client;
 }
 
 /** The custom resource's answer when it succeeds. */

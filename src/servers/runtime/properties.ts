@@ -1,3 +1,4 @@
+import { LaunchSettingsInput, parseLaunchSettings } from './launch-settings';
 import {
   ExtendedSourceServerResourceProperties,
   parseSourceServerArn,
@@ -19,13 +20,15 @@ export interface ExtendedSourceServerInput {
   readonly staging: SourceServerArnParts;
   /** User tags only; owner tags are added by the lifecycle. */
   readonly tags: Record<string, string>;
+  /** Launch settings to apply; undefined: the server's are left as they are. */
+  readonly launchSettings?: LaunchSettingsInput;
 }
 
 /**
  * Every property the contract defines, as a record so that a new contract field fails to compile
  * until the parser knows it.
  */
-const KNOWN: Record<keyof ExtendedSourceServerResourceProperties, true> = { StagingSourceServerArn: true, Tags: true };
+const KNOWN: Record<keyof ExtendedSourceServerResourceProperties, true> = { StagingSourceServerArn: true, Tags: true, LaunchSettings: true };
 // CloudFormation adds ServiceToken to every custom resource's properties.
 const ALWAYS_PRESENT = ['ServiceToken'];
 
@@ -85,6 +88,7 @@ export function parseExtendedSourceServerProperties(raw: unknown): ExtendedSourc
   checkPropertyNames(raw, KNOWN, problems);
   const arn = requiredString(raw, 'StagingSourceServerArn', validateStagingSourceServerArn, problems);
   const tags = userTags(raw, problems);
+  const launchSettings = parseLaunchSettings(raw.LaunchSettings, problems);
   if (problems.length > 0 || arn === undefined) throw new PropertyError(`invalid properties: ${problems.join('; ')}`);
-  return { stagingSourceServerArn: arn, staging: parseSourceServerArn(arn)!, tags };
+  return { stagingSourceServerArn: arn, staging: parseSourceServerArn(arn)!, tags, ...(launchSettings ? { launchSettings } : {}) };
 }

@@ -1,3 +1,4 @@
+import { LaunchSettingsInput, parseLaunchSettings } from './launch-settings';
 import { checkPropertyNames, isRecord, PropertyError, requiredString, userTags } from './properties';
 import {
   ServerSelectorProperty,
@@ -16,6 +17,8 @@ export interface StagingAccountExtensionInput {
   readonly failOnExtensionError: boolean;
   /** Staging server ARN → the user tags of the stack's ExtendedSourceServer that declares it. */
   readonly perServer: ReadonlyMap<string, Record<string, string>>;
+  /** Launch settings for every owned server; undefined: left as they are. */
+  readonly launchSettings?: LaunchSettingsInput;
 }
 
 function perServerDeclarations(value: unknown, problems: string[]): Map<string, Record<string, string>> {
@@ -48,6 +51,7 @@ const KNOWN: Record<keyof StagingAccountExtensionResourceProperties, true> = {
   FailOnExtensionError: true,
   ReconcileToken: true,
   PerServerDeclarations: true,
+  LaunchSettings: true,
 };
 
 /** CloudFormation passes booleans as strings; the schedule's payload may keep them as booleans. */
@@ -69,6 +73,7 @@ export function parseStagingAccountExtensionProperties(raw: unknown): StagingAcc
   const pruneNotMatching = flag('PruneNotMatching', raw.PruneNotMatching, problems);
   const failOnExtensionError = flag('FailOnExtensionError', raw.FailOnExtensionError, problems);
   const perServer = perServerDeclarations(raw.PerServerDeclarations, problems);
+  const launchSettings = parseLaunchSettings(raw.LaunchSettings, problems);
   if (raw.ReconcileToken !== undefined && typeof raw.ReconcileToken !== 'string') {
     problems.push(`ReconcileToken must be a string, got ${JSON.stringify(raw.ReconcileToken)}`);
   }
@@ -81,5 +86,6 @@ export function parseStagingAccountExtensionProperties(raw: unknown): StagingAcc
     pruneNotMatching,
     failOnExtensionError,
     perServer,
+    ...(launchSettings ? { launchSettings } : {}),
   };
 }

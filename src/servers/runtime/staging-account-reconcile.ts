@@ -2,6 +2,7 @@
  * One invocation's share of a staging-account reconciliation (Create, Update, Reconcile) and of
  * its Delete: read DRS, plan per-server tasks, run them. Ownership follows ownership.ts.
  */
+import { applyLaunchSettings, LaunchSettingsInput } from './launch-settings';
 import { LifecycleOptions } from './options';
 import { claimOf, deleteDecision, Handover, holds, isOwnedBy, nothingCreated, Owner, ownerTags, retag, StackView, tagsAfter } from './ownership';
 import { RequestGuard } from './request-guard';
@@ -11,7 +12,7 @@ import {
   Continuation, EXAMPLES_IN_LOG, EXAMPLES_IN_MESSAGE, examples, Failure, hostnameOf, OutOfTime, ReconcileResult, ReconcileSettings,
   removeServer, runTasks, Session, statusOf, Task,
 } from './staging-account-session';
-import { errorName, HandlerError } from '../../aws/drs/errors';
+import { drsFailure, errorName, HandlerError } from '../../aws/drs/errors';
 import { CreateExtendedSourceServerCommand, DrsClient, SourceServer, StagingSourceServer } from '../../aws/drs/sdk';
 import {
   RESERVED_TAG_KEYS,
@@ -115,6 +116,36 @@ async function removeOrHandBack(session: Session, server: SourceServer, owner: O
   await retagTask(session, { kind: 'retag', server, set, remove, attempts: 0 });
   session.log('handed the server back to the resource it was taken from', { sourceServerId: server.sourceServerID, to: decision.handBackTo });
   return false;
+}
+
+/**
+ * Applies launch settings to each owned EXTENDED server (launch-settings.ts), until the
+ * invocation's work deadline; the rest is left for the next invocation (idempotent).
+ */
+async function applyToOwned(
+  session: Session, servers: readonly SourceServer[], settings: LaunchSettingsInput,
+): Promise<{ failures: Failure[]; notDone: number }> {
+  const failures: Failure[] = [];
+  const ready = servers.filter((s) => statusOf(s) === 'EXTENDED');
+  for (let i = 0; i < ready.length; i++) {
+    if (session.timeIsUp()) return { failures, notDone: ready.length - i };
+    const sourceServerId = ready[i].sourceServerID!;
+    try {
+      const outcome = await applyLaunchSettings({
+        drs: session.client,
+        ec2: session.options.ec2,
+        call: (operation, fn) => session.call(operation, fn),
+        failure: (operation, err) => drsFailure(err, {
+          operation, account: session.options.account, region: session.options.region, sourceServerId,
+        }),
+        log: session.log,
+      }, sourceServerId, settings);
+      if (outcome.drsUpdated || outcome.templateVersion !== undefined) session.log('launch settings applied', { sourceServerId, calls: outcome.calls });
+    } catch (err) {
+      failures.push({ task: 'launch-settings', subject: sourceServerId, reason: (err as Error).message });
+    }
+  }
+  return { failures, notDone: 0 };
 }
 
 /** DRS errors of the first reads after which a Create certainly made nothing. */
@@ -360,6 +391,22 @@ async function reconcileOnce(
     log('waiting for new servers to become EXTENDED', { pending: pendingOf(final).length });
     await options.sleep(options.pollIntervalMs);
     final = (await session.describeExtended()).filter((s) => isOwnedBy(s, owner));
+  }
+
+  // Launch settings on every owned EXTENDED server, on every request (schedule included): a
+  // server as declared costs one or two reads; one that drifted is put back.
+  if (props.launchSettings) {
+    const launch = await applyToOwned(session, final, props.launchSettings);
+    if (launch.notDone > 0) return { kind: 'continue', progress: progress(), why: `launch settings of ${launch.notDone} servers not yet applied` };
+    if (launch.failures.length > 0) {
+      log('launch settings could not be applied', { failures: launch.failures.slice(0, EXAMPLES_IN_LOG) });
+      // A CloudFormation request fails: the stack would otherwise claim settings the servers lack.
+      // A scheduled run only logs: nobody would read its answer.
+      if (request.settlePerServer) {
+        throw new HandlerError(`staging account ${props.stagingAccountId} into ${session.where()}: launch settings could not be applied to ` +
+          `${launch.failures.length} server(s) (${examples(launch.failures, EXAMPLES_IN_MESSAGE)})`, request.physicalResourceId);
+      }
+    }
   }
 
   // A create whose answer was lost, or that raced another reconciliation of this resource,

@@ -69,7 +69,7 @@ export type ReconcileResult =
   | { readonly kind: 'stopped'; readonly progress: Continuation; readonly why: string };
 
 export interface Failure {
-  readonly task: Task['kind'];
+  readonly task: Task['kind'] | 'launch-settings';
   /** The staging server ARN (extend) or the server id (prune, retag, remove). */
   readonly subject: string;
   readonly reason: string;

@@ -45,7 +45,7 @@ describe('parseExtendedSourceServerProperties', () => {
   });
 
   test('unknown properties are rejected (constructs and handler drifted apart)', () => {
-    expect(problem({ StagingSourceServerArn: STAGING_ARN, StagingArn: 'x' })).toContain("unknown property 'StagingArn' (expected StagingSourceServerArn, Tags)");
+    expect(problem({ StagingSourceServerArn: STAGING_ARN, StagingArn: 'x' })).toContain("unknown property 'StagingArn' (expected StagingSourceServerArn, Tags, LaunchSettings)");
   });
 
   test('all problems are reported at once', () => {

@@ -10,10 +10,12 @@ import {
   DescribeSourceServersCommand,
   DisconnectSourceServerCommand,
   DrsClient,
+  GetLaunchConfigurationCommand,
   ListExtensibleSourceServersCommand,
   SourceServer,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateLaunchConfigurationCommand,
 } from '@aws-sdk/client-drs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { HandlerError } from '../../../src/aws/drs/errors';
@@ -666,5 +668,59 @@ describe('through dispatch', () => {
     expect(failed?.status).toBe('FAILED');
     expect(put).toEqual([]);
     expect(lines.map((l) => JSON.parse(l)).find((l) => l.message === 'failed')).toMatchObject({ requestType: 'Reconcile' });
+  });
+});
+
+describe('launch settings', () => {
+  // The server's DRS launch configuration, kept per server id by a small fake.
+  let configs: Map<string, Record<string, unknown>>;
+  beforeEach(() => {
+    configs = new Map();
+    drs.on(GetLaunchConfigurationCommand).callsFake((input) => ({
+      sourceServerID: input.sourceServerID, copyTags: false, ...configs.get(input.sourceServerID),
+    }));
+    drs.on(UpdateLaunchConfigurationCommand).callsFake(({ sourceServerID, ...rest }) => {
+      configs.set(sourceServerID, { ...configs.get(sourceServerID), ...rest });
+      return {};
+    });
+  });
+  const withSettings = () => props({ LaunchSettings: { CopyTags: 'true' } });
+
+  test('applied to every server it extends, once each; a second request only reads', async () => {
+    fake.addStaging(3);
+    await run(event({ ResourceProperties: withSettings() }));
+    expect(calls('UpdateLaunchConfiguration').map((c) => c.args[0].input.sourceServerID).sort())
+      .toEqual(ownedServers().map((s) => s.sourceServerID).sort());
+    drs.resetHistory();
+    await run(event({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_ID, ResourceProperties: withSettings(), OldResourceProperties: withSettings() }));
+    expect(calls('GetLaunchConfiguration')).toHaveLength(3);
+    expect(calls('UpdateLaunchConfiguration')).toHaveLength(0);
+  });
+
+  test('the scheduled reconcile applies them to servers extended later and puts drifted ones back; it never touches others\' servers', async () => {
+    fake.addStaging(2);
+    await run(event({ ResourceProperties: withSettings() }));
+    const foreign = fake.extend(fake.addStaging(1)[0], { [OwnerTags.STACK_ID]: 'other-stack', [OwnerTags.LOGICAL_ID]: 'X' });
+    fake.addStaging(1);
+    configs.set(ownedServers()[0].sourceServerID!, { copyTags: false }); // drifted
+    drs.resetHistory();
+    await run(event({ RequestType: RECONCILE, PhysicalResourceId: PHYSICAL_ID, ResourceProperties: withSettings() }));
+    const updated = calls('UpdateLaunchConfiguration').map((c) => c.args[0].input.sourceServerID);
+    expect(updated).toHaveLength(2); // the new server and the drifted one
+    expect(updated).toContain(ownedServers()[0].sourceServerID);
+    expect(calls('GetLaunchConfiguration').map((c) => c.args[0].input.sourceServerID)).not.toContain(foreign.sourceServerID);
+  });
+
+  test('a failure fails a CloudFormation request naming the server', async () => {
+    fake.addStaging(1);
+    drs.on(UpdateLaunchConfigurationCommand).rejects(errors.named('ValidationException'));
+    const err = await failure(run(event({ ResourceProperties: withSettings() })));
+    expect(err.message).toMatch(/launch settings could not be applied to 1 server\(s\)/);
+  });
+
+  test('without launch settings nothing reads them', async () => {
+    fake.addStaging(2);
+    await run(event());
+    expect(calls('GetLaunchConfiguration')).toHaveLength(0);
   });
 });
