@@ -29,8 +29,13 @@ async function runDefinition(definition: any, limits?: { payloadBytes?: number; 
   try {
     drs.addAccount(TARGET);
     return await runDrill({
-      definition, endpoint: drs.endpoint, region: REGION, credentials: drs.credentialsFor(TARGET),
-      advance: (ms) => drs.advanceTime(ms), now: () => drs.now(), limits,
+      definition,
+      endpoint: drs.endpoint,
+      region: REGION,
+      credentials: drs.credentialsFor(TARGET),
+      advance: (ms) => drs.advanceTime(ms),
+      now: () => drs.now(),
+      limits,
     });
   } finally {
     await drs.stop();
@@ -88,8 +93,15 @@ test('an execution over the history quota fails hard, without a clean-up', async
   world = await startWorld({ servers: 3 });
   const { definition } = drillOf(world.servers);
   const run = await runDrill({
-    definition, endpoint: world.drs.endpoint, region: REGION, credentials: world.drs.credentialsFor(TARGET),
-    advance: (ms) => world!.drs.advanceTime(ms), now: () => world!.drs.now(), ec2: world.ec2, limits: { historyEvents: 60 }, lambdaRunner: 'in-process',
+    definition,
+    endpoint: world.drs.endpoint,
+    region: REGION,
+    credentials: world.drs.credentialsFor(TARGET),
+    advance: (ms) => world!.drs.advanceTime(ms),
+    now: () => world!.drs.now(),
+    ec2: world.ec2,
+    limits: { historyEvents: 60 },
+    lambdaRunner: 'in-process',
   });
   expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: 'States.HistoryLimitExceeded' });
   expect(successfulCalls(run, 'TerminateRecoveryInstances')).toEqual([]);
@@ -126,8 +138,14 @@ test('known defect: a 500-server drill passes 256 KB and the harness fails it as
     }
     const { definition } = synthDrill((stack) => ({ servers: ids.map((id, i) => ExtendedSourceServer.fromSourceServerId(stack, `S${i}`, id)), serversPerJob: 100 }));
     const run = await runDrill({
-      definition, endpoint: drs.endpoint, region: REGION, credentials: drs.credentialsFor(TARGET), lambdaRunner: 'in-process',
-      advance: (ms) => drs.advanceTime(ms), now: () => drs.now(), executionName: 'five-hundred',
+      definition,
+      endpoint: drs.endpoint,
+      region: REGION,
+      credentials: drs.credentialsFor(TARGET),
+      lambdaRunner: 'in-process',
+      advance: (ms) => drs.advanceTime(ms),
+      now: () => drs.now(),
+      executionName: 'five-hundred',
     });
     expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error: 'States.DataLimitExceeded' });
     expect(run.largestPayload.bytes).toBeGreaterThan(PAYLOAD_LIMIT_BYTES);

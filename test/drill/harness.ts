@@ -339,7 +339,9 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
         }
         lambdaCalls[input.Payload?.Step] = (lambdaCalls[input.Payload?.Step] ?? 0) + 1;
         actAs('steps');
-        const answer = await (inProcess ? (await (inProcessStep ??= inProcessAsset(lambdaEnv)))(input.Payload) : invokeAsset(input.Payload, lambdaEnv));
+        const answer = inProcess
+          ? await (await (inProcessStep ??= inProcessAsset(lambdaEnv)))(input.Payload)
+          : await invokeAsset(input.Payload, lambdaEnv);
         if (!answer.ok) {
           const e = new Error(answer.errorMessage);
           e.name = answer.errorType ?? 'Error';
@@ -448,7 +450,11 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   VALIDATED.add(o.definition);
   const executionName = o.executionName ?? `drill-${Date.now()}`;
   const execution = machine.run(o.input ?? {}, {
-    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, ...(o.instantRetries ? { retryIntervalOverrides: retryOverrides(o.definition.States) } : {}) },
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      waitTimeOverrides: waits,
+      ...(o.instantRetries ? { retryIntervalOverrides: retryOverrides(o.definition.States) } : {}),
+    },
     noThrowOnAbort: true,
     context: {
       Execution: { Name: executionName, Id: `arn:aws:states:${o.region}:000000000000:execution:drill:${executionName}` },

@@ -3,7 +3,8 @@
  * (README, guess 63), and terminate jobs that end with a participating server FAILED (guess 64).
  */
 import {
-  DescribeJobLogItemsCommand, DescribeJobsCommand, DescribeRecoveryInstancesCommand, DrsClient, StartRecoveryCommand, TerminateRecoveryInstancesCommand,
+  DescribeJobLogItemsCommand, DescribeJobsCommand, DescribeRecoveryInstancesCommand, DrsClient, StartRecoveryCommand,
+  TerminateRecoveryInstancesCommand,
 } from '@aws-sdk/client-drs';
 import { client, errorOf, REGION, startWithAccounts, TARGET } from './helpers';
 import { LocalDrs, QuotaCodes } from './index';
@@ -19,7 +20,8 @@ async function setUp(terminateJobsCountAgainstActiveServers: boolean) {
 }
 
 async function launch(target: DrsClient, ids: string[]): Promise<string> {
-  return (await target.send(new StartRecoveryCommand({ isDrill: true, sourceServers: ids.map((sourceServerID) => ({ sourceServerID })) }))).job!.jobID!;
+  const sourceServers = ids.map((sourceServerID) => ({ sourceServerID }));
+  return (await target.send(new StartRecoveryCommand({ isDrill: true, sourceServers }))).job!.jobID!;
 }
 
 async function instancesOf(target: DrsClient, ids: string[]): Promise<string[]> {
@@ -45,7 +47,9 @@ describe.each([true, false])('terminate jobs count against the servers-in-active
     drs.advanceTime(330_000);
     const instances = await instancesOf(target, ids.slice(0, 500));
     expect(instances).toHaveLength(500);
-    for (let n = 0; n < 5; n++) await target.send(new TerminateRecoveryInstancesCommand({ recoveryInstanceIDs: instances.slice(n * 100, n * 100 + 100) }));
+    for (let n = 0; n < 5; n++) {
+      await target.send(new TerminateRecoveryInstancesCommand({ recoveryInstanceIDs: instances.slice(n * 100, n * 100 + 100) }));
+    }
     const launching = launch(target, ids.slice(500, 600));
     if (counted) {
       const e = await errorOf(launching);
