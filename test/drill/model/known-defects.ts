@@ -15,15 +15,15 @@ export interface KnownDefect {
   readonly description: string;
   /** Issue 16's item that fixes it. */
   readonly issueItem: string;
-  /** The shrunk execution that shows it. */
+  /** The execution that shows it: hand-minimized from a run, or as the run found it (seed and index in a comment). */
   readonly counterexample: DrillExecution;
-  matches(v: Violation, x: DrillExecution): boolean;
   /**
    * Why the counterexample does not reproduce it every time (two executions interleave in real
    * time), if so: regressions.test.ts then does not require it. Open issue: make the second
    * execution's start deterministic.
    */
   readonly nondeterministic?: string;
+  matches(v: Violation, x: DrillExecution): boolean;
 }
 
 const has = (x: DrillExecution, ...kinds: FaultKind[]) => x.faults.some((f) => kinds.includes(f.kind));
