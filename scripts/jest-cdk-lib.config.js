@@ -1,7 +1,7 @@
 // Jest configuration for running the construct and template tests against another aws-cdk-lib
 // than the one installed in node_modules (scripts/cdk-lib-matrix.sh installs it).
 //
-//   CDK_LIB_DIR=.ci-out/cdk-newest npx jest -c scripts/jest-cdk-lib.config.js test/constructs test/integ
+//   CDK_LIB_DIR=.ci-out/cdk-newest npx jest -c scripts/jest-cdk-lib.config.js test/servers test/integ
 //
 // CDK_LIB_DIR is a folder whose node_modules holds aws-cdk-lib and constructs. Every require of
 // them, from the tests, the library's sources and the dev dependencies that build on them (cdk-nag,

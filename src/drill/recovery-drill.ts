@@ -9,17 +9,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OwnerTags } from '../contract';
+import { checkAcknowledgements, checkProblems, checkStatements, definitionChecks } from './checks/check-kind';
 import { DrillCheck } from './checks/drill-check';
-import { checkAcknowledgements, checkProblems, checkStatements, definitionChecks } from './checks/drill-check-plan';
 import { acknowledgeDrillPolicies, acknowledgeStepsFunction, drillLogKey } from './compliance';
+import { ExistingRecoveryInstance, RecoveryDrillProps } from './recovery-drill-props';
 import { acknowledgeFinding } from '../common/nag';
 import { drillDefinition } from './definition/definition';
 import { DrillStepsFunction } from './drill-steps-function';
 import { stateMachineAcknowledgements, stateMachineStatements, startRecoveryScopes, stepsStatements, unknownSourceTags } from './iam';
-import { ExistingRecoveryInstance, RecoveryDrillProps } from './recovery-drill-props';
 import { throwIfProblems } from '../common/validation';
 import { DrillEvent, DrillTags, DrillTargets, RecoveryLimits } from '../contract/drill';
-import { DrillMetrics, MetricDefinition, MetricDimensions, METRICS_NAMESPACE } from '../contract/metrics';
+import { METRICS_NAMESPACE } from '../contract/metrics';
+import { DrsMetrics } from '../observability/drs-metrics';
 
 
 /**
@@ -90,7 +91,13 @@ export class RecoveryDrill extends Construct {
     const timeout = props.timeout ?? Duration.hours(2);
     const pollInterval = props.pollInterval ?? Duration.minutes(1);
     const checks = [...(props.checks ?? []), ...(props.check ? [DrillCheck.lambdaFunction(props.check)] : [])];
-    throwIfProblems('RecoveryDrill', this, [...checkProps(props, this.drillName, serversPerJob, timeout, pollInterval, checks.length), ...checkProblems(checks)]);
+    const made = checks.map((c, i) => (c._kind ? [] : [`checks[${i}]: make checks with DrillCheck's static methods (ec2StatusChecks, ssmDocument, lambdaFunction)`])).flat();
+    const kinds = checks.flatMap((c) => (c._kind ? [c._kind] : []));
+    throwIfProblems('RecoveryDrill', this, [
+      ...checkProps(props, this.drillName, serversPerJob, timeout, pollInterval, checks.length),
+      ...made,
+      ...(made.length === 0 ? checkProblems(kinds) : []),
+    ]);
     this.eventBus = props.eventBus;
 
     const logKey = drillLogKey(this, this.drillName);
@@ -145,10 +152,10 @@ export class RecoveryDrill extends Construct {
       keepInstancesSeconds: props.keepInstancesFor?.toSeconds(),
       eventBusName: props.eventBus?.eventBusName ?? 'default',
       metricNamespace: METRICS_NAMESPACE,
-      checks: definitionChecks(checks, this.drillName, this.node.addr),
+      checks: definitionChecks(kinds, this.drillName, this.node.addr),
       checkConcurrency: props.checkConcurrency,
     });
-    for (const statement of checkStatements(checks, startRecoveryScopes(props))) this.role.addToPrincipalPolicy(statement);
+    for (const statement of checkStatements(kinds, startRecoveryScopes(props))) this.role.addToPrincipalPolicy(statement);
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
       retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: logKey,
     });
@@ -160,7 +167,7 @@ export class RecoveryDrill extends Construct {
       logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     const policy = this.role.node.findChild('DefaultPolicy');
-    const acks = { ...stateMachineAcknowledgements(this.stepFunction, props), ...checkAcknowledgements(checks) };
+    const acks = { ...stateMachineAcknowledgements(this.stepFunction, props), ...checkAcknowledgements(kinds) };
     for (const [findingId, reason] of Object.entries(acks)) acknowledgeFinding(policy, findingId, reason);
 
     this.alarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
@@ -218,39 +225,27 @@ export class RecoveryDrill extends Construct {
 
   /** 1 when a drill succeeded, 0 when not (minimum per period). */
   public metricDrillSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.DRILL_SUCCEEDED, props);
+    return DrsMetrics.drillSucceeded({ ...props, drillName: this.drillName });
   }
 
   /** The largest recovery time of a drill's servers, in seconds. */
   public metricMaxRecoveryTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.MAX_RECOVERY_TIME_SECONDS, props);
+    return DrsMetrics.maxRecoveryTime({ ...props, drillName: this.drillName });
   }
 
   /** The median recovery time of a drill's servers, in seconds. */
   public metricMedianRecoveryTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.MEDIAN_RECOVERY_TIME_SECONDS, props);
+    return DrsMetrics.medianRecoveryTime({ ...props, drillName: this.drillName });
   }
 
   /** Servers in the drill's recovery jobs. */
   public metricServersDrilled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.SERVERS_DRILLED, props);
+    return DrsMetrics.serversDrilled({ ...props, drillName: this.drillName });
   }
 
   /** Servers whose drill failed (launch, recovery time objective, or not started). */
   public metricServersFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(DrillMetrics.SERVERS_FAILED, props);
-  }
-
-  private metric(definition: MetricDefinition, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: definition.name,
-      dimensionsMap: { [MetricDimensions.DRILL_NAME]: this.drillName },
-      statistic: definition.statistic,
-      unit: definition.unit === 'Seconds' ? cloudwatch.Unit.SECONDS : definition.unit === 'Count' ? cloudwatch.Unit.COUNT : undefined,
-      period: Duration.days(1),
-      ...props,
-    });
+    return DrsMetrics.serversFailed({ ...props, drillName: this.drillName });
   }
 }
 

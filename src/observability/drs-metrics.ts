@@ -168,9 +168,20 @@ function nonEmpty(map: Record<string, string>): Record<string, string> | undefin
   return Object.keys(map).length > 0 ? map : undefined;
 }
 
+/** CloudWatch's unit for each unit name of the contract. */
+const UNITS: Record<MetricDefinition['unit'], cloudwatch.Unit | undefined> = {
+  Count: cloudwatch.Unit.COUNT,
+  Seconds: cloudwatch.Unit.SECONDS,
+  None: undefined,
+};
+
+/**
+ * A drill's metrics carry their unit: the drill publishes every datum with it, and the drill's
+ * own alarm has always filtered on it.
+ */
 function drill(def: MetricDefinition, options: DrillMetricOptions): cloudwatch.Metric {
   const { drillName, ...rest } = options;
-  return base(def, Duration.days(1), rest, { [MetricDimensions.DRILL_NAME]: drillName });
+  return base(def, Duration.days(1), { unit: UNITS[def.unit], ...rest }, { [MetricDimensions.DRILL_NAME]: drillName });
 }
 
 function coverage(def: MetricDefinition, options: CoverageMetricOptions): cloudwatch.Metric {

@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DrsMetrics } from './drs-metrics';
 import { acknowledgeFinding } from '../common/nag';
 import { checkStagingSourceServerArn, throwIfProblems } from '../common/validation';
 import { parseSourceServerArn } from '../contract';
@@ -136,13 +137,7 @@ export class DrsMonitoring extends Construct {
     const threshold = props.replicationLagThreshold;
     this.lagAlarms = threshold === undefined ? [] : watched.map((w, i) => new cloudwatch.Alarm(this, `ReplicationLag${i}`, {
       alarmDescription: `DRS replication lag of source server ${Token.isUnresolved(w.id) ? `#${i}` : w.id} exceeds ${threshold.toHumanString()}`,
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/DRS',
-        metricName: 'LagDuration',
-        dimensionsMap: { SourceServerID: w.id },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(5),
-      }),
+      metric: DrsMetrics.replicationLag({ sourceServerId: w.id }),
       threshold: threshold.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: props.lagEvaluationPeriods ?? 3,

@@ -101,7 +101,7 @@ export class DrsHandlerProvider extends Construct {
 
     // The function is its own on-failure destination: when Lambda gives up on an asynchronous
     // invocation (CloudFormation's request, or a continuation), the handler answers FAILED to the
-    // request's ResponseURL instead of leaving the stack waiting an hour (src/handlers/destination.ts).
+    // request's ResponseURL instead of leaving the stack waiting an hour (src/provider/runtime/destination.ts).
     // Lambda checks the role may invoke the destination when the configuration is created.
     this.eventInvokeConfig = new lambda.EventInvokeConfig(this, 'EventInvokeConfig', {
       function: this.handlerFunction,

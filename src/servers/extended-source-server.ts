@@ -247,14 +247,10 @@ export class ExtendedSourceServer extends ExtendedSourceServerBase {
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.EXTENDED_SOURCE_SERVER);
 
-    const properties: ExtendedSourceServerResourceProperties = {
-      StagingSourceServerArn: props.stagingSourceServerArn,
-      ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
-    };
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.EXTENDED_SOURCE_SERVER,
       serviceToken: provider.serviceToken,
-      properties,
+      properties: renderProperties(props),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     provider.serve(this.resource);
@@ -359,4 +355,15 @@ function nagArnId(stack: Stack, arn: string): string {
   if (typeof resolved === 'string') return resolved;
   const parts: unknown[] = resolved['Fn::Join'][1];
   return parts.map((p) => (typeof p === 'string' ? p : `<${(p as { Ref: string }).Ref}>`)).join('');
+}
+
+/**
+ * What the construct writes: the resource's properties as the contract names them (the handler
+ * parses them with `parseExtendedSourceServerProperties`).
+ */
+function renderProperties(props: ExtendedSourceServerProps): ExtendedSourceServerResourceProperties {
+  return {
+    StagingSourceServerArn: props.stagingSourceServerArn,
+    ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import {
   DECLARED_TAGS_METADATA_KEY,
   RECONCILE_REQUEST_TYPE,
   ResourceTypes,
+  ServerSelectorProperty,
   StagingAccountExtensionAttributes as Attr,
   StagingAccountExtensionResourceProperties,
   validateServerSelector,
@@ -241,17 +242,7 @@ export class StagingAccountExtension extends Resource {
     const provider = DrsHandlerProvider.getOrCreate(this);
     provider.addStatementsFor(ResourceTypes.STAGING_ACCOUNT_EXTENSION);
 
-    const properties: StagingAccountExtensionResourceProperties = {
-      StagingAccountId: props.stagingAccountId,
-      ...(selector ? { Selector: selector } : {}),
-      ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
-      ...(props.pruneNotMatching ? { PruneNotMatching: 'true' } : {}),
-      ...(props.failOnExtensionError ? { FailOnExtensionError: 'true' } : {}),
-      ...(props.reconcileToken !== undefined ? { ReconcileToken: props.reconcileToken } : {}),
-      // The stack's ExtendedSourceServers of this staging account (resolved at synthesis; left
-      // out when there are none): the per-server declaration wins (docs/ownership.md).
-      PerServerDeclarations: perServerDeclarationsFor(this, props.stagingAccountId),
-    };
+    const properties = renderProperties(this, props, selector);
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: ResourceTypes.STAGING_ACCOUNT_EXTENSION,
       serviceToken: provider.serviceToken,
@@ -327,4 +318,24 @@ export class StagingAccountExtension extends Resource {
 function sameAccount(staging: string, stackAccount: string): string[] {
   if (Token.isUnresolved(staging) || Token.isUnresolved(stackAccount) || staging !== stackAccount) return [];
   return [`stagingAccountId ${staging} is this stack's own account; extend servers from a staging account into a different (target) account`];
+}
+
+/**
+ * What the construct writes: the resource's properties as the contract names them (the handler
+ * parses them with `parseStagingAccountExtensionProperties`).
+ */
+function renderProperties(
+  scope: Construct, props: StagingAccountExtensionProps, selector: ServerSelectorProperty | undefined,
+): StagingAccountExtensionResourceProperties {
+  return {
+    StagingAccountId: props.stagingAccountId,
+    ...(selector ? { Selector: selector } : {}),
+    ...(props.tags && Object.keys(props.tags).length > 0 ? { Tags: { ...props.tags } } : {}),
+    ...(props.pruneNotMatching ? { PruneNotMatching: 'true' } : {}),
+    ...(props.failOnExtensionError ? { FailOnExtensionError: 'true' } : {}),
+    ...(props.reconcileToken !== undefined ? { ReconcileToken: props.reconcileToken } : {}),
+    // The stack's ExtendedSourceServers of this staging account (resolved at synthesis; left
+    // out when there are none): the per-server declaration wins (docs/ownership.md).
+    PerServerDeclarations: perServerDeclarationsFor(scope, props.stagingAccountId),
+  };
 }

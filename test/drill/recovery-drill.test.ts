@@ -281,6 +281,9 @@ describe('checks (DrillCheck)', () => {
     ['an order out of range', () => [DrillCheck.ec2StatusChecks(), DrillCheck.ssmDocument({ documentName: 'D', order: 1 })], 'checks[1].order must be a whole number from 2 to 10000'],
     ['a parameter value DRS refuses', () => [DrillCheck.ssmDocument({ documentName: 'D', parameters: { commands: { value: 'echo hi' } } })],
       'checks[0].parameters.commands.value must be 1-1011 letters, digits'],
+    // DrillCheck is abstract: a subclass of one's own (in any jsii language) has no kind.
+    ['a check not made by its factories', () => [DrillCheck.ec2StatusChecks(), new (class extends DrillCheck { public readonly _kind = undefined as any; })()],
+      "checks[1]: make checks with DrillCheck's static methods"],
   ])('validation: %s', (_, checks, message) => {
     expect(() => build(() => ({ selector: ServerSelector.all(), checks: checks() }))).toThrow(message);
   });

@@ -115,7 +115,7 @@ describe('cdk-nag AwsSolutions on the example stacks', () => {
     const raw = new AwsSolutionsChecks().validateScope(built[which] as Stack).violations
       .map((v) => v.ruleName);
     expect(acknowledged.length).toBeGreaterThan(0);
-    // This test is about AwsSolutions; test/constructs/nag-packs.test.ts checks every pack.
+    // This test is about AwsSolutions; test/common/nag-packs.test.ts checks every pack.
     const acknowledgedIds = acknowledged.map((a) => a.split(' at ')[0].replace(/^annotation::/i, ''))
       .filter((id) => id.startsWith('AwsSolutions-'));
     expect([...new Set(raw)].sort()).toEqual([...new Set(acknowledgedIds)].sort());

@@ -67,7 +67,7 @@ describe('cdk-nag AwsSolutions on the drills example', () => {
       (c.node as unknown as { _metadata: unknown[] })._metadata = c.node.metadata.filter((m) => m.type !== 'aws:cdk:acknowledged-rules');
     }
     const raw = new AwsSolutionsChecks().validateScope(built.targetStack as Stack).violations.map((v) => v.ruleName);
-    // AwsSolutions here; test/constructs/nag-packs.test.ts checks every pack on every example.
+    // AwsSolutions here; test/common/nag-packs.test.ts checks every pack on every example.
     const awsSolutions = acknowledged.map((a) => a.replace(/^annotation::/i, '')).filter((a) => a.startsWith('AwsSolutions-'));
     expect([...new Set(raw)].sort()).toEqual([...new Set(awsSolutions)].sort());
   });

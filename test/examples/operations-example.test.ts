@@ -68,7 +68,7 @@ describe('operations example', () => {
       const acknowledged = new Set<string>();
       for (const c of stack.node.findAll()) {
         for (const m of c.node.metadata.filter((x) => x.type === 'aws:cdk:acknowledged-rules')) {
-          // This test is about AwsSolutions; test/constructs/nag-packs.test.ts checks every pack.
+          // This test is about AwsSolutions; test/common/nag-packs.test.ts checks every pack.
           Object.keys(m.data).map((id) => id.replace(/^annotation::/i, '')).filter((id) => id.startsWith('AwsSolutions-'))
             .forEach((id) => acknowledged.add(id));
         }

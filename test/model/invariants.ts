@@ -59,8 +59,8 @@ export function selectorMatches(selector: SelectorSpec, server: { hostname: stri
  * server, not its tags, and ListExtensibleSourceServers (which shows tags) leaves out servers
  * already extended into the account (DRS API reference, ListExtensibleSourceServers: "The source
  * server is not already extended into this Account"); so a tag condition on an owned server is
- * unknown, and the library documents that such servers are kept (src/constructs/server-selector.ts,
- * src/handlers/selector.ts).
+ * unknown, and the library documents that such servers are kept (src/servers/server-selector.ts,
+ * src/servers/runtime/selector.ts).
  */
 export function mustPrune(selector: SelectorSpec, server: { hostname: string; role: string }): boolean {
   return selector.kind === 'hostname' && !globMatches(selector.pattern!, server.hostname);

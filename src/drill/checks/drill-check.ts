@@ -1,97 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { CheckKind } from './check-kind';
+import { Ec2StatusChecksOptions, SsmDocumentCheckOptions } from './drill-check-options';
+import { Ec2StatusChecks } from './ec2-status-checks';
+import { LambdaFunctionCheck } from './lambda-function-check';
+import { SsmDocumentCheck } from './ssm-document-check';
 
-/** Options of `DrillCheck.ec2StatusChecks`. */
-export interface Ec2StatusChecksOptions {
-  /**
-   * How long the drill waits for both status checks (instance and system) of a recovered
-   * server's EC2 instance to be `ok`, counted from when this check of the server starts (after
-   * the drill's last wave's job ended, and the server's earlier checks). The server fails when
-   * they are not both `ok` by then.
-   *
-   * @default Duration.minutes(15)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * How often the drill asks EC2 (`DescribeInstanceStatus`; each ask is five state transitions).
-   *
-   * @default Duration.seconds(30)
-   */
-  readonly interval?: Duration;
-}
-
-/** How DRS resolves a parameter of a launch action: from SSM Parameter Store, or a dynamic value. */
-export enum LaunchActionParameterType {
-  /** The value names an SSM Parameter Store parameter, resolved when the action runs. */
-  SSM_STORE = 'SSM_STORE',
-  /** The value is passed as it is. */
-  DYNAMIC = 'DYNAMIC',
-}
-
-/** A parameter of an SSM document run by DRS as a launch action (DRS's `LaunchActionParameter`). */
-export interface LaunchActionParameterValue {
-  /** The value: letters, digits, `.` and `-` (1-1011 characters, DRS's pattern). */
-  readonly value: string;
-
-  /**
-   * How DRS resolves the value.
-   *
-   * @default LaunchActionParameterType.DYNAMIC
-   */
-  readonly type?: LaunchActionParameterType;
-}
-
-/** Options of `DrillCheck.ssmDocument`. */
-export interface SsmDocumentCheckOptions {
-  /** The SSM document DRS runs on the recovered instance (a name or an ARN; DRS's `actionCode`). */
-  readonly documentName: string;
-
-  /**
-   * The document's version: a number, `$DEFAULT` or `$LATEST`.
-   *
-   * @default '$DEFAULT'
-   */
-  readonly documentVersion?: string;
-
-  /**
-   * The document's parameters, by name (letters and digits).
-   *
-   * @default - none
-   */
-  readonly parameters?: { [name: string]: LaunchActionParameterValue };
-
-  /**
-   * How long the drill waits for DRS's run of the document to end, counted from when this check
-   * of the server starts (after the drill's last wave's job ended, and the server's earlier
-   * checks). The server fails when the run has not SUCCEEDED by then.
-   *
-   * @default Duration.minutes(30)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * How often the drill reads the run's status (`DescribeJobs`, through the drill's read-only
-   * function; each read is five state transitions and one Lambda invocation).
-   *
-   * @default Duration.minutes(1)
-   */
-  readonly interval?: Duration;
-
-  /**
-   * The launch action's order among the server's launch actions (2-10000).
-   *
-   * @default - 9000 plus the check's position among the drill's SSM document checks
-   */
-  readonly order?: number;
-
-  /**
-   * The launch action's name in DRS.
-   *
-   * @default - 'cdk-drs-multi-account drill check' and the check's position
-   */
-  readonly name?: string;
-}
+export * from './drill-check-options';
 
 /**
  * A check of each server a `RecoveryDrill` launched: the server succeeds only when it is
@@ -113,14 +27,14 @@ export interface SsmDocumentCheckOptions {
  *   ],
  * });
  */
-export class DrillCheck {
+export abstract class DrillCheck {
   /**
    * The EC2 status checks of the recovered server's instance: the drill waits (Wait states,
    * `ec2:DescribeInstanceStatus` with `IncludeAllInstances`) until its instance status and system
    * status are both `ok`. `impaired` fails the server, as does the timeout.
    */
   public static ec2StatusChecks(options: Ec2StatusChecksOptions = {}): DrillCheck {
-    return new DrillCheck('ec2', options.timeout ?? Duration.minutes(15), options.interval ?? Duration.seconds(30));
+    return new KindCheck(new Ec2StatusChecks(options));
   }
 
   /**
@@ -134,7 +48,7 @@ export class DrillCheck {
    * the drill's role may call SSM for the checks' documents, only through DRS (see docs/iam.md).
    */
   public static ssmDocument(options: SsmDocumentCheckOptions): DrillCheck {
-    return new DrillCheck('ssm', options.timeout ?? Duration.minutes(30), options.interval ?? Duration.minutes(1), options);
+    return new KindCheck(new SsmDocumentCheck(options));
   }
 
   /**
@@ -144,25 +58,19 @@ export class DrillCheck {
    * reason).
    */
   public static lambdaFunction(fn: lambda.IFunction): DrillCheck {
-    return new DrillCheck('lambda', undefined, undefined, undefined, fn);
+    return new KindCheck(new LambdaFunctionCheck(fn));
   }
 
-  /** @internal `ec2`, `ssm` or `lambda`. */
-  public readonly _kind: string;
-  /** @internal */
-  public readonly _timeout?: Duration;
-  /** @internal */
-  public readonly _interval?: Duration;
-  /** @internal */
-  public readonly _ssm?: SsmDocumentCheckOptions;
-  /** @internal */
-  public readonly _fn?: lambda.IFunction;
+  /**
+   * @internal What the drill makes of the check: its validation, states, IAM statements and
+   * cdk-nag acknowledgements (one class per kind, in this folder).
+   */
+  public abstract readonly _kind: CheckKind;
+}
 
-  private constructor(kind: string, timeout?: Duration, interval?: Duration, ssm?: SsmDocumentCheckOptions, fn?: lambda.IFunction) {
-    this._kind = kind;
-    this._timeout = timeout;
-    this._interval = interval;
-    this._ssm = ssm;
-    this._fn = fn;
+/** A check of one of the kinds above. */
+class KindCheck extends DrillCheck {
+  constructor(public readonly _kind: CheckKind) {
+    super();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Pieces of the drill's States Language definition that its modules share (the drill proper,
- * recovery-drill-definition.ts, and its checks, recovery-drill-checks-definition.ts). Internal.
+ * definition.ts, and its checks, checks-definition.ts and the check kinds in ../checks/). Internal.
  */
 
 export type State = Record<string, unknown>;

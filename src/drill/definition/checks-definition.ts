@@ -1,22 +1,27 @@
 /**
- * The drill's checks of each launched server, as States Language states (JSONPath): the EC2
- * status checks (Wait states between `ec2:DescribeInstanceStatus` calls), the runs of SSM
- * documents that DRS runs as launch actions (put before each wave's StartRecovery, read from
- * `DescribeJobs` by the drill's read-only function, removed before the drill ends), and the
- * user's Lambda functions. Per server, the checks run one after the other; the first that does
- * not pass ends that server's checks. Internal: not exported from the package's index.
+ * The drill's checks of each launched server, as States Language states (JSONPath): the Map
+ * that runs each server's checks one after the other (the first that does not pass ends that
+ * server's checks), the judge step, and the put and removal of the SSM document checks' launch
+ * actions. Each kind of check renders its own states (src/drill/checks/); the pieces they share
+ * (the server's outcome, a bounded poll) are here. Internal: not exported from the package's index.
  */
-import { EC2_RETRY, DRS_RETRY, LAMBDA_RETRY, State } from './asl';
+import { DRS_RETRY, LAMBDA_RETRY, State } from './asl';
 
-/** One check, as the definition needs it. */
+/**
+ * One check, as the definition needs it: each kind of `DrillCheck` renders its own states
+ * (src/drill/checks/).
+ */
 export interface DefinitionCheck {
-  readonly kind: 'ec2' | 'ssm' | 'lambda';
-  readonly timeoutSeconds?: number;
-  readonly intervalSeconds?: number;
-  /** The user's function (lambda). */
-  readonly functionArn?: string;
-  /** The launch action DRS runs (ssm). */
+  /** The name of its first state; a number follows it for the drill's second check of the same kind, and on. */
+  readonly startState: string;
+  /** States that every check of its kind ends in (after ChecksPassed), by name. */
+  readonly sharedStates?: Record<string, State>;
+  /** How long one server's check may take, in seconds, for the state machine's backstop. */
+  readonly backstopSeconds: number;
+  /** The launch action DRS runs for it, put on each server before its wave. */
   readonly launchAction?: DefinitionLaunchAction;
+  /** Its states in a server's iteration: `suffix` ends each state's name, `next` is where a pass goes. */
+  states(o: CheckDefinitionOptions, suffix: string, next: string): Record<string, State>;
 }
 
 export interface DefinitionLaunchAction {
@@ -55,141 +60,36 @@ export const CheckStates = {
 } as const;
 
 /** The end of a server's iteration: its outcome (`fields`) and when its checks ended (what `judge` reads). */
-function serverOutcome(fields: Record<string, unknown>): State {
+export function serverOutcome(fields: Record<string, unknown>): State {
   return { Type: 'Pass', Parameters: { 'SourceServerID.$': '$.Server.SourceServerID', ...fields, 'CheckedAt.$': '$$.State.EnteredTime' }, End: true };
 }
 
 /** The per-server outcome a check's failure ends its iteration with. */
-function verdict(detail: Record<string, unknown>): State {
+export function verdict(detail: Record<string, unknown>): State {
   return serverOutcome({ Result: { passed: false, ...detail } });
 }
 
-const polls = (c: DefinitionCheck) => Math.max(1, Math.ceil(c.timeoutSeconds! / c.intervalSeconds!));
+/** The timing of a check that polls. */
+export interface PollTiming {
+  readonly timeoutSeconds: number;
+  readonly intervalSeconds: number;
+}
 
 /**
  * A bounded poll: `pending` goes to `timedOut` once the counter at `counter` reached the check's
  * poll count, else waits its interval in `wait`, counts one more poll in `count`, and reads again.
  */
-function pollStates(
-  c: DefinitionCheck, names: { pending: string; wait: string; count: string }, counter: string, read: string, timedOut: string,
+export function pollStates(
+  t: PollTiming, names: { pending: string; wait: string; count: string }, counter: string, read: string, timedOut: string,
 ): Record<string, State> {
   return {
     [names.pending]: {
       Type: 'Choice',
-      Choices: [{ Variable: `${counter}.N`, NumericGreaterThanEquals: polls(c), Next: timedOut }],
+      Choices: [{ Variable: `${counter}.N`, NumericGreaterThanEquals: Math.max(1, Math.ceil(t.timeoutSeconds / t.intervalSeconds)), Next: timedOut }],
       Default: names.wait,
     },
-    [names.wait]: { Type: 'Wait', Seconds: c.intervalSeconds, Next: names.count },
+    [names.wait]: { Type: 'Wait', Seconds: t.intervalSeconds, Next: names.count },
     [names.count]: { Type: 'Pass', Parameters: { 'N.$': `States.MathAdd(${counter}.N, 1)` }, ResultPath: counter, Next: read },
-  };
-}
-
-/** EC2 status checks: ask, then wait and ask again until both are `ok`, one is `impaired`, or the timeout. */
-function ec2States(c: DefinitionCheck, n: string, next: string): Record<string, State> {
-  const S = CheckStates;
-  const describe = `${S.DESCRIBE_INSTANCE_STATUS}${n}`;
-  const status = (which: string) => `$.ec2.Statuses[0].${which}.Status`;
-  return {
-    [`StartInstanceStatusChecks${n}`]: { Type: 'Pass', Result: { N: 0 }, ResultPath: '$.ec2Polls', Next: describe },
-    [describe]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:ec2:describeInstanceStatus',
-      Parameters: { 'InstanceIds.$': 'States.Array($.Server.Ec2InstanceID)', 'IncludeAllInstances': true },
-      ResultSelector: { 'Statuses.$': '$.InstanceStatuses' },
-      ResultPath: '$.ec2',
-      Retry: [EC2_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.checkError', Next: 'CheckErrored' }],
-      Next: `InstanceStatusOk${n}`,
-    },
-    [`InstanceStatusOk${n}`]: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: '$.ec2.Statuses[0]', IsPresent: false, Next: `InstanceStatusPending${n}` },
-        {
-          Or: [{ Variable: status('InstanceStatus'), StringEquals: 'impaired' }, { Variable: status('SystemStatus'), StringEquals: 'impaired' }],
-          Next: `InstanceStatusImpaired${n}`,
-        },
-        { And: [{ Variable: status('InstanceStatus'), StringEquals: 'ok' }, { Variable: status('SystemStatus'), StringEquals: 'ok' }], Next: next },
-      ],
-      Default: `InstanceStatusPending${n}`,
-    },
-    ...pollStates(c, { pending: `InstanceStatusPending${n}`, wait: `${S.WAIT_FOR_INSTANCE_STATUS}${n}`, count: `CountInstanceStatusPoll${n}` },
-      '$.ec2Polls', describe, `InstanceStatusTimedOut${n}`),
-    [`InstanceStatusImpaired${n}`]: verdict({
-      'detail.$': `States.Format('EC2 status checks of instance {} failed: instance status {}, system status {}', $.Server.Ec2InstanceID, ${status('InstanceStatus')}, ${status('SystemStatus')})`,
-    }),
-    [`InstanceStatusTimedOut${n}`]: verdict({
-      'detail.$': `States.Format('EC2 status checks of instance {} were not both ok within ${c.timeoutSeconds} s', $.Server.Ec2InstanceID)`,
-    }),
-  };
-}
-
-/** SSM documents run by DRS: read the runs (drill function, from DescribeJobs) until they ended or the timeout. */
-function ssmStates(o: CheckDefinitionOptions, c: DefinitionCheck, n: string, next: string): Record<string, State> {
-  const S = CheckStates;
-  const read = `${S.READ_LAUNCH_ACTION_RUNS}${n}`;
-  const a = c.launchAction!;
-  return {
-    [`StartLaunchActionCheck${n}`]: { Type: 'Pass', Result: { N: 0 }, ResultPath: '$.ssmPolls', Next: read },
-    [read]: {
-      Type: 'Task',
-      Comment: 'DescribeJobs of the server\'s job, read by the drill\'s function: JSONPath cannot pick one server out of participatingServers.',
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: {
-        FunctionName: o.functionArn,
-        Payload: { 'Step': 'launchActionRuns', 'JobID.$': '$.Server.JobID', 'SourceServerID.$': '$.Server.SourceServerID', 'ActionIds': [a.actionId] },
-      },
-      ResultSelector: { 'Status.$': '$.Payload.Status', 'Detail.$': '$.Payload.Detail' },
-      ResultPath: '$.ssm',
-      Retry: [LAMBDA_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.checkError', Next: 'CheckErrored' }],
-      Next: `LaunchActionRunsEnded${n}`,
-    },
-    [`LaunchActionRunsEnded${n}`]: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: '$.ssm.Status', StringEquals: 'SUCCEEDED', Next: next },
-        { Variable: '$.ssm.Status', StringEquals: 'FAILED', Next: `LaunchActionFailed${n}` },
-      ],
-      Default: `LaunchActionPending${n}`,
-    },
-    ...pollStates(c, { pending: `LaunchActionPending${n}`, wait: `${S.WAIT_FOR_LAUNCH_ACTION}${n}`, count: `CountLaunchActionPoll${n}` },
-      '$.ssmPolls', read, `LaunchActionTimedOut${n}`),
-    [`LaunchActionFailed${n}`]: verdict({ 'detail.$': '$.ssm.Detail' }),
-    [`LaunchActionTimedOut${n}`]: verdict({
-      'detail.$': `States.Format('SSM document ${a.documentName} had not ended within ${c.timeoutSeconds} s: {}', $.ssm.Detail)`,
-    }),
-  };
-}
-
-/** The user's function: passed (`{ passed: true }`) goes on; anything else ends the server's checks with its answer. */
-function lambdaStates(o: CheckDefinitionOptions, c: DefinitionCheck, n: string, next: string): Record<string, State> {
-  const S = CheckStates;
-  return {
-    [`${S.CHECK_SERVER}${n}`]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: {
-        FunctionName: c.functionArn,
-        Payload: {
-          'drillName': o.drillName,
-          'executionName.$': '$.ExecutionName',
-          'sourceServerId.$': '$.Server.SourceServerID',
-          'recoveryInstanceId.$': '$.Server.RecoveryInstanceID',
-          'ec2InstanceId.$': '$.Server.Ec2InstanceID',
-        },
-      },
-      ResultSelector: { 'Result.$': '$.Payload' },
-      ResultPath: '$.check',
-      Retry: [LAMBDA_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.checkError', Next: 'CheckErrored' }],
-      Next: `CheckPassed${n}`,
-    },
-    [`CheckPassed${n}`]: {
-      Type: 'Choice',
-      Choices: [{ And: [{ Variable: '$.check.Result.passed', IsPresent: true }, { Variable: '$.check.Result.passed', BooleanEquals: true }], Next: next }],
-      Default: 'CheckDone',
-    },
   };
 }
 
@@ -203,17 +103,13 @@ export function checkStates(
   o: CheckDefinitionOptions, judgePayload: Record<string, unknown>, judgeResult: Record<string, string>, afterJudge: string,
 ): Record<string, State> {
   const S = CheckStates;
-  const names = o.checks.map((c, i) => {
-    const n = o.checks.slice(0, i).filter((x) => x.kind === c.kind).length;
-    const suffix = n === 0 ? '' : String(n + 1);
-    return c.kind === 'ec2' ? `StartInstanceStatusChecks${suffix}` : c.kind === 'ssm' ? `StartLaunchActionCheck${suffix}` : `${S.CHECK_SERVER}${suffix}`;
+  const suffixes = o.checks.map((c, i) => {
+    const n = o.checks.slice(0, i).filter((x) => x.startState === c.startState).length;
+    return n === 0 ? '' : String(n + 1);
   });
+  const names = o.checks.map((c, i) => `${c.startState}${suffixes[i]}`);
   const inner: Record<string, State> = {};
-  o.checks.forEach((c, i) => {
-    const next = names[i + 1] ?? S.CHECKS_PASSED;
-    const suffix = names[i].replace(/^\D+/, '');
-    Object.assign(inner, c.kind === 'ec2' ? ec2States(c, suffix, next) : c.kind === 'ssm' ? ssmStates(o, c, suffix, next) : lambdaStates(o, c, suffix, next));
-  });
+  o.checks.forEach((c, i) => Object.assign(inner, c.states(o, suffixes[i], names[i + 1] ?? S.CHECKS_PASSED)));
   return {
     [S.CHECK_SERVERS]: {
       Type: 'Map',
@@ -227,7 +123,7 @@ export function checkStates(
         States: {
           ...inner,
           [S.CHECKS_PASSED]: serverOutcome({ Result: { passed: true } }),
-          ...(o.checks.some((c) => c.kind === 'lambda') ? { CheckDone: serverOutcome({ 'Result.$': '$.check.Result' }) } : {}),
+          ...Object.assign({}, ...o.checks.map((c) => c.sharedStates ?? {})),
           CheckErrored: serverOutcome({ 'Error.$': '$.checkError' }),
         },
       },
@@ -262,7 +158,7 @@ export function checkStates(
 
 /** The launch actions of the drill's SSM document checks. */
 export function launchActionsOf(checks: readonly DefinitionCheck[]): DefinitionLaunchAction[] {
-  return checks.filter((c) => c.kind === 'ssm').map((c) => c.launchAction!);
+  return checks.flatMap((c) => (c.launchAction ? [c.launchAction] : []));
 }
 
 /**

@@ -356,7 +356,7 @@ export function drillDefinition(o: DrillDefinitionOptions): Record<string, unkno
 }
 
 function checksBackstopSeconds(checks: readonly DefinitionCheck[], concurrency = 10): number {
-  const perServer = checks.reduce((sum, c) => sum + (c.timeoutSeconds ?? 0) + (c.intervalSeconds ?? 0), 0);
+  const perServer = checks.reduce((sum, c) => sum + c.backstopSeconds, 0);
   return perServer * Math.ceil(RecoveryLimits.SERVERS_IN_ACTIVE_JOBS / concurrency);
 }
 

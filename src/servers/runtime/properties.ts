@@ -21,8 +21,11 @@ export interface ExtendedSourceServerInput {
   readonly tags: Record<string, string>;
 }
 
-type Known = keyof ExtendedSourceServerResourceProperties;
-const KNOWN: readonly Known[] = ['StagingSourceServerArn', 'Tags'];
+/**
+ * Every property the contract defines, as a record so that a new contract field fails to compile
+ * until the parser knows it.
+ */
+const KNOWN: Record<keyof ExtendedSourceServerResourceProperties, true> = { StagingSourceServerArn: true, Tags: true };
 // CloudFormation adds ServiceToken to every custom resource's properties.
 const ALWAYS_PRESENT = ['ServiceToken'];
 
@@ -34,7 +37,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
  * Collects the problems of `raw`'s property names. Unknown properties are rejected: the
  * constructs and the handler ship together, so an unknown name means they drifted apart.
  */
-export function checkPropertyNames(raw: Record<string, unknown>, known: readonly string[], problems: string[]): void {
+export function checkPropertyNames(raw: Record<string, unknown>, knownFields: Record<string, true>, problems: string[]): void {
+  const known = Object.keys(knownFields);
   for (const key of Object.keys(raw)) {
     if (!known.includes(key) && !ALWAYS_PRESENT.includes(key)) {
       problems.push(`unknown property '${key}' (expected ${known.join(', ')})`);

@@ -36,8 +36,19 @@ function perServerDeclarations(value: unknown, problems: string[]): Map<string, 
   return out;
 }
 
-type Known = keyof StagingAccountExtensionResourceProperties;
-const KNOWN: readonly Known[] = ['StagingAccountId', 'Selector', 'Tags', 'PruneNotMatching', 'FailOnExtensionError', 'ReconcileToken', 'PerServerDeclarations'];
+/**
+ * Every property the contract defines, as a record so that a new contract field fails to compile
+ * until the parser knows it.
+ */
+const KNOWN: Record<keyof StagingAccountExtensionResourceProperties, true> = {
+  StagingAccountId: true,
+  Selector: true,
+  Tags: true,
+  PruneNotMatching: true,
+  FailOnExtensionError: true,
+  ReconcileToken: true,
+  PerServerDeclarations: true,
+};
 
 /** CloudFormation passes booleans as strings; the schedule's payload may keep them as booleans. */
 function flag(name: string, value: unknown, problems: string[]): boolean {

@@ -1,13 +1,15 @@
 /**
- * What `RecoveryDrill` makes of its `DrillCheck`s: validation, the checks as the definition takes
- * them (recovery-drill-checks-definition.ts), the state machine role's statements for them and
- * their cdk-nag acknowledgements. Internal: not exported from the package's index.
+ * The kind of `DrillCheck.ssmDocument`: an SSM document that DRS runs on the recovered instance
+ * as a post-launch action; the drill puts the launch action before each wave, reads its run
+ * (through the drill's read-only function) and removes it again. Internal.
  */
 import { createHash } from 'crypto';
 import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { DrillCheck, LaunchActionParameterType, SsmDocumentCheckOptions } from './drill-check';
-import { DefinitionCheck } from '../definition/checks-definition';
+import { CheckKind, CheckKindGroup, CheckRenderContext } from './check-kind';
+import { LaunchActionParameterType, SsmDocumentCheckOptions } from './drill-check-options';
+import { LAMBDA_RETRY, State } from '../definition/asl';
+import { CheckDefinitionOptions, CheckStates, DefinitionCheck, DefinitionLaunchAction, PollTiming, pollStates, verdict } from '../definition/checks-definition';
 
 const DOCUMENT_NAME = /^[A-Za-z0-9\-/:]{1,1011}$/;
 const VERSION = /^(\$DEFAULT|\$LATEST|[0-9]+)$/;
@@ -15,21 +17,33 @@ const PARAMETER_NAME = /^[A-Za-z0-9]{1,1011}$/;
 const PARAMETER_VALUE = /^[A-Za-z0-9.-]{1,1011}$/;
 const ACTION_NAME = /^[A-Za-z0-9][A-Za-z0-9 /_-]{0,255}$/;
 
-/** Problems of the drill's checks, each naming the field. */
-export function checkProblems(checks: readonly DrillCheck[]): string[] {
-  const problems: string[] = [];
-  const ec2 = checks.filter((c) => c._kind === 'ec2');
-  if (ec2.length > 1) problems.push('checks: give DrillCheck.ec2StatusChecks at most once');
-  checks.forEach((c, i) => {
-    const at = `checks[${i}]`;
-    const seconds = (d: Duration | undefined) => (d && !Token.isUnresolved(d.toSeconds()) ? d.toSeconds() : undefined);
-    const timeout = seconds(c._timeout);
-    const interval = seconds(c._interval);
-    if (interval !== undefined && interval < 1) problems.push(`${at}.interval must be at least 1 second`);
-    if (timeout !== undefined && interval !== undefined && timeout < interval) problems.push(`${at}.timeout (${timeout} s) must be at least its interval (${interval} s)`);
-    if (timeout !== undefined && timeout > 24 * 3600) problems.push(`${at}.timeout must be at most 24 hours`);
-    if (c._kind !== 'ssm' || !c._ssm) return;
-    const o = c._ssm;
+const GROUP: CheckKindGroup = {
+  rank: 1,
+  problems: () => [],
+  statements: (checks, serverScopes) => [
+    // The launch actions on the drilled servers: the scopes of StartRecovery, without its request tags.
+    ...serverScopes.map((s, i) => new iam.PolicyStatement({
+      sid: `DrillLaunchActionsOfDrilledServers${i === 0 ? '' : i}`,
+      actions: ['drs:PutLaunchAction', 'drs:DeleteLaunchAction'],
+      resources: s.resources,
+      conditions: s.conditions,
+    })),
+    ...launchActionRunStatements(checks.map((c) => (c as SsmDocumentCheck).options)),
+  ],
+  acknowledgements: (checks) => acknowledgements(checks.map((c) => (c as SsmDocumentCheck).options)),
+};
+
+export class SsmDocumentCheck implements CheckKind {
+  public readonly group = GROUP;
+  public readonly timing: { readonly timeout: Duration; readonly interval: Duration };
+
+  constructor(public readonly options: SsmDocumentCheckOptions) {
+    this.timing = { timeout: options.timeout ?? Duration.minutes(30), interval: options.interval ?? Duration.minutes(1) };
+  }
+
+  public problems(at: string): string[] {
+    const o = this.options;
+    const problems: string[] = [];
     if (!Token.isUnresolved(o.documentName) && !DOCUMENT_NAME.test(o.documentName)) {
       problems.push(`${at}.documentName must be an SSM document name or ARN (letters, digits, -/:), got '${o.documentName}'`);
     }
@@ -50,36 +64,33 @@ export function checkProblems(checks: readonly DrillCheck[]): string[] {
         problems.push(`${at}.parameters.${name}.value must be 1-1011 letters, digits, '.' or '-' (DRS's pattern; put other values in SSM Parameter Store and use LaunchActionParameterType.SSM_STORE), got '${p.value}'`);
       }
     }
-  });
-  return problems;
-}
+    return problems;
+  }
 
-/** The checks as the definition takes them; launch action ids fixed per drill (`drillAddr`) and check. */
-export function definitionChecks(checks: readonly DrillCheck[], drillName: string, drillAddr: string): DefinitionCheck[] {
-  let ssmIndex = 0;
-  return checks.map((c): DefinitionCheck => {
-    if (c._kind === 'lambda') return { kind: 'lambda', functionArn: c._fn!.functionArn };
-    const timing = { timeoutSeconds: c._timeout!.toSeconds(), intervalSeconds: c._interval!.toSeconds() };
-    if (c._kind === 'ec2') return { kind: 'ec2', ...timing };
-    const o = c._ssm!;
-    ssmIndex += 1;
-    return {
-      kind: 'ssm',
-      ...timing,
-      launchAction: {
-        actionId: actionId(`${drillAddr}/${drillName}/ssm/${ssmIndex}`),
-        documentName: o.documentName,
-        documentVersion: o.documentVersion ?? '$DEFAULT',
-        order: o.order ?? 9000 + ssmIndex,
-        name: o.name ?? `cdk-drs-multi-account drill check ${ssmIndex}`,
-        description: 'Put by a cdk-drs-multi-account RecoveryDrill for its drill; removed when the drill ends.',
-        ...(o.parameters ? {
-          parameters: Object.fromEntries(Object.entries(o.parameters)
-            .map(([k, v]) => [k, { value: v.value, type: v.type ?? LaunchActionParameterType.DYNAMIC }])),
-        } : {}),
-      },
+  /** The launch action id is fixed per drill (`drillAddr`) and check. */
+  public render(context: CheckRenderContext): DefinitionCheck {
+    const o = this.options;
+    const position = context.indexInKind + 1;
+    const t = { timeoutSeconds: this.timing.timeout.toSeconds(), intervalSeconds: this.timing.interval.toSeconds() };
+    const launchAction: DefinitionLaunchAction = {
+      actionId: actionId(`${context.drillAddr}/${context.drillName}/ssm/${position}`),
+      documentName: o.documentName,
+      documentVersion: o.documentVersion ?? '$DEFAULT',
+      order: o.order ?? 9000 + position,
+      name: o.name ?? `cdk-drs-multi-account drill check ${position}`,
+      description: 'Put by a cdk-drs-multi-account RecoveryDrill for its drill; removed when the drill ends.',
+      ...(o.parameters ? {
+        parameters: Object.fromEntries(Object.entries(o.parameters)
+          .map(([k, v]) => [k, { value: v.value, type: v.type ?? LaunchActionParameterType.DYNAMIC }])),
+      } : {}),
     };
-  });
+    return {
+      startState: 'StartLaunchActionCheck',
+      backstopSeconds: t.timeoutSeconds + t.intervalSeconds,
+      launchAction,
+      states: (opts, n, next) => ssmStates(opts, t, launchAction, n, next),
+    };
+  }
 }
 
 /** A launch action id (DRS wants a UUID) that is the same at every synth of the same drill and check. */
@@ -88,39 +99,41 @@ function actionId(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/**
- * The state machine's permissions for the checks: the launch actions on the drilled
- * servers (the scopes of StartRecovery, without its request tags), EC2 status (only `*`), the
- * user's functions.
- */
-export function checkStatements(
-  checks: readonly DrillCheck[], serverScopes: Array<{ resources: string[]; conditions?: Record<string, Record<string, unknown>> }>,
-): iam.PolicyStatement[] {
-  const statements: iam.PolicyStatement[] = [];
-  if (checks.some((c) => c._kind === 'ssm')) {
-    serverScopes.forEach((s, i) => statements.push(new iam.PolicyStatement({
-      sid: `DrillLaunchActionsOfDrilledServers${i === 0 ? '' : i}`,
-      actions: ['drs:PutLaunchAction', 'drs:DeleteLaunchAction'],
-      resources: s.resources,
-      conditions: s.conditions,
-    })));
-  }
-  const documents = checks.filter((c) => c._kind === 'ssm').map((c) => c._ssm!);
-  if (documents.length > 0) statements.push(...launchActionRunStatements(documents));
-  if (checks.some((c) => c._kind === 'ec2')) {
-    statements.push(new iam.PolicyStatement({
-      sid: 'ReadInstanceStatus',
-      // DescribeInstanceStatus supports no resource-level permissions (Service Authorization Reference for EC2).
-      actions: ['ec2:DescribeInstanceStatus'],
-      resources: ['*'],
-    }));
-  }
-  const functions = checks.filter((c) => c._kind === 'lambda').map((c) => c._fn!.functionArn);
-  if (functions.length > 0) {
-    // The functions themselves (no `:*`): the state machine invokes their unqualified ARNs.
-    statements.push(new iam.PolicyStatement({ sid: 'InvokeServerCheck', actions: ['lambda:InvokeFunction'], resources: functions }));
-  }
-  return statements;
+/** SSM documents run by DRS: read the runs (drill function, from DescribeJobs) until they ended or the timeout. */
+function ssmStates(o: CheckDefinitionOptions, t: PollTiming, a: DefinitionLaunchAction, n: string, next: string): Record<string, State> {
+  const S = CheckStates;
+  const read = `${S.READ_LAUNCH_ACTION_RUNS}${n}`;
+  return {
+    [`StartLaunchActionCheck${n}`]: { Type: 'Pass', Result: { N: 0 }, ResultPath: '$.ssmPolls', Next: read },
+    [read]: {
+      Type: 'Task',
+      Comment: 'DescribeJobs of the server\'s job, read by the drill\'s function: JSONPath cannot pick one server out of participatingServers.',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: o.functionArn,
+        Payload: { 'Step': 'launchActionRuns', 'JobID.$': '$.Server.JobID', 'SourceServerID.$': '$.Server.SourceServerID', 'ActionIds': [a.actionId] },
+      },
+      ResultSelector: { 'Status.$': '$.Payload.Status', 'Detail.$': '$.Payload.Detail' },
+      ResultPath: '$.ssm',
+      Retry: [LAMBDA_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.checkError', Next: 'CheckErrored' }],
+      Next: `LaunchActionRunsEnded${n}`,
+    },
+    [`LaunchActionRunsEnded${n}`]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.ssm.Status', StringEquals: 'SUCCEEDED', Next: next },
+        { Variable: '$.ssm.Status', StringEquals: 'FAILED', Next: `LaunchActionFailed${n}` },
+      ],
+      Default: `LaunchActionPending${n}`,
+    },
+    ...pollStates(t, { pending: `LaunchActionPending${n}`, wait: `${S.WAIT_FOR_LAUNCH_ACTION}${n}`, count: `CountLaunchActionPoll${n}` },
+      '$.ssmPolls', read, `LaunchActionTimedOut${n}`),
+    [`LaunchActionFailed${n}`]: verdict({ 'detail.$': '$.ssm.Detail' }),
+    [`LaunchActionTimedOut${n}`]: verdict({
+      'detail.$': `States.Format('SSM document ${a.documentName} had not ended within ${t.timeoutSeconds} s: {}', $.ssm.Detail)`,
+    }),
+  };
 }
 
 /** SSM only when DRS calls it for the drill (aws:CalledVia), as the managed AWSElasticDisasterRecoveryLaunchActionsPolicy does. */
@@ -163,10 +176,8 @@ function launchActionRunStatements(documents: readonly SsmDocumentCheckOptions[]
   ];
 }
 
-/** cdk-nag AwsSolutions-IAM5 acknowledgements of the state machine role's check statements, with their reasons. */
-export function checkAcknowledgements(checks: readonly DrillCheck[]): Record<string, string> {
-  const documents = checks.filter((c) => c._kind === 'ssm').map((c) => c._ssm!);
-  if (documents.length === 0) return {};
+/** cdk-nag AwsSolutions-IAM5 acknowledgements of the launch action statements, with their reasons. */
+function acknowledgements(documents: readonly SsmDocumentCheckOptions[]): Record<string, string> {
   const via = 'only when DRS calls SSM for the drill\'s launch action (aws:CalledVia drs.amazonaws.com), as the managed AWSElasticDisasterRecoveryLaunchActionsPolicy grants';
   const acks: Record<string, string> = {
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]':
