@@ -111,6 +111,15 @@ export const KNOWN_DEFECTS: KnownDefect[] = [
   },
 
   {
+    name: 'real-recovery-replaced',
+    invariant: 'D1',
+    description: 'a real recovery started during the drill is replaced by a later wave (the safety check runs once, at plan time)',
+    issueItem: '1',
+    // Found by the long run, seed 2026, execution 240.
+    counterexample: { shape: { servers: [{ staging: 0, wave: 3, fate: 'launches', slowSeconds: 218 }, { staging: 0, wave: 1, fate: 'launches', slowSeconds: 86 }, { staging: 0, wave: 3, fate: 'launches', slowSeconds: 887 }], waveTags: true, serversPerJob: 1, checks: ['ec2', 'ssm', 'lambda'], keepInstancesForMinutes: 5, rtoMinutes: 29, timeoutMinutes: 38 }, readings: { initiatedBy: 'targetAccount', terminateJobsCountAgainstActiveServers: false }, faults: [{ at: 1, kind: 'realRecovery', server: 0 }] },
+    matches: (v, x) => has(x, 'realRecovery') && /a real recovery instance/.test(v.message),
+  },
+  {
     name: 'unstarted-servers-unnamed',
     invariant: 'D3',
     description: 'servers the drill did not start (drill timeout, skipped) are counted but not named in the result',
