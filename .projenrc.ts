@@ -244,6 +244,14 @@ project.addTask('fuzz', {
   receiveArgs: true,
 });
 
+// Generated drill executions, the long run (CI runs a fixed seed inside jest: test/drill/model/drill-model.test.ts).
+project.addTask('fuzz:drill', {
+  description: 'Run generated drill executions against the local DRS: npx projen fuzz:drill -- --seed 42 --runs 2000 (see test/drill/README.md)',
+  env: { TS_NODE_TRANSPILE_ONLY: '1' },
+  exec: 'ts-node --project test/tsconfig.json test/drill/model/fuzz.ts',
+  receiveArgs: true,
+});
+
 for (const pattern of [
   '/examples', '/scripts', '/.ci', '/benchmarks', '/docs', '/.cfnlintrc.yaml',
   // CI and benchmark output (the cdk-lib matrix installs a whole aws-cdk-lib into .ci-out).

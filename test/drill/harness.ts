@@ -13,6 +13,7 @@
  */
 import { fork } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as path from 'path';
 import * as DrsSdk from '@aws-sdk/client-drs';
 import { fromSdkOutput, sdkIntegrationError, toSdkInput } from './sdk-casing';
@@ -88,10 +89,37 @@ export interface DrillRunOptions {
    * with Step Functions' parameters, answering as the integration does; errors named `Ec2.<code>`.
    */
   readonly ec2?: { readonly account: string; describeInstanceStatus(input: any): unknown };
+  /**
+   * Step Functions' quotas the harness enforces, failing the execution as AWS does (README,
+   * "Limits"). @default { payloadBytes: 262_144, historyEvents: 25_000 }
+   */
+  readonly limits?: { readonly payloadBytes?: number; readonly historyEvents?: number };
+  /**
+   * Where `lambda:invoke` of the drill's own function runs: a child process per invocation (as
+   * Lambda isolates it), or the bundled asset loaded once per execution in this process (fast;
+   * for generated executions). @default 'process'
+   */
+  readonly lambdaRunner?: 'process' | 'in-process';
+  /**
+   * Called before every Task runs (each attempt), with the state's name and the simulated seconds
+   * since the execution started: a test's faults at any point. Returning 'STOP' stops the
+   * execution there (StopExecution), 'TIME_OUT' times it out; nothing after runs.
+   */
+  readonly beforeTask?: (state: string, elapsedSeconds: number) => void | 'STOP' | 'TIME_OUT' | Promise<void | 'STOP' | 'TIME_OUT'>;
+  /** The execution's `TimeoutSeconds`, in simulated time (the interpreter's own is in real time). @default the definition's */
+  readonly timeoutSeconds?: number;
+  /** Zero the real-time wait of Retry backoffs (the DRS clock advances by the nominal interval instead). @default false */
+  readonly instantRetries?: boolean;
 }
 
+/** Step Functions' payload quota: 256 KB of UTF-8 per state input, output and task result. */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+/** Step Functions' quota on one standard execution's history. */
+export const HISTORY_LIMIT_EVENTS = 25_000;
+
 export interface DrillRun {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** ABORTED: stopped by `beforeTask` (StopExecution); TIMED_OUT: past `timeoutSeconds` in simulated time. */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
   readonly output?: any;
   readonly error?: string;
   readonly cause?: string;
@@ -108,6 +136,10 @@ export interface DrillRun {
   /** The DRS calls the state machine's own Tasks made (SDK input form), in order. */
   readonly sdkCalls: Array<{ readonly state: string; readonly operation: string; readonly input: any; readonly error?: string }>;
   readonly eventLog: any[];
+  /** History events as Step Functions would record them (README, "Limits"). */
+  readonly historyEvents: number;
+  /** The largest state input, output or task result (UTF-8 bytes), and where. */
+  readonly largestPayload: { readonly bytes: number; readonly state: string; readonly what: string };
 }
 
 /** Successful DRS calls of the state machine's Tasks. */
@@ -149,6 +181,82 @@ function invokeAsset(payload: unknown, env: Record<string, string>): Promise<Ste
   });
 }
 
+/**
+ * The bundled asset loaded once per process for the in-process runner. Its module-level client
+ * reads the endpoint once, so it talks to a forwarding endpoint of this process that passes each
+ * request on to the endpoint of the execution running now (one local DRS at a time per process;
+ * the local DRS's credentials depend only on the account).
+ */
+let forwarder: { endpoint: string; target?: string } | undefined;
+let loadedAsset: any;
+
+async function forwardingEndpoint(): Promise<{ endpoint: string; target?: string }> {
+  if (forwarder) return forwarder;
+  const state: { endpoint: string; target?: string } = { endpoint: '' };
+  const server = http.createServer((req, res) => {
+    const target = new URL(state.target ?? 'http://127.0.0.1:1');
+    const out = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 500, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.destroy()); // a lost response stays lost
+    req.pipe(out);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  server.unref();
+  state.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  forwarder = state;
+  return state;
+}
+
+async function inProcessAsset(env: Record<string, string>): Promise<(payload: unknown) => Promise<StepAnswer>> {
+  const fwd = await forwardingEndpoint();
+  fwd.target = env.AWS_ENDPOINT_URL_DRS;
+  const local = { ...env, AWS_ENDPOINT_URL_DRS: fwd.endpoint };
+  if (!loadedAsset) {
+    Object.assign(process.env, local);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loadedAsset = require(path.join(STEPS_ASSET_DIR, 'index.js'));
+  }
+  return async (payload) => {
+    fwd.target = env.AWS_ENDPOINT_URL_DRS;
+    Object.assign(process.env, local);
+    try {
+      const result = await loadedAsset.handler(JSON.parse(JSON.stringify(payload)), { functionName: 'drill-steps', getRemainingTimeInMillis: () => 300000 });
+      return { ok: true, result: JSON.parse(JSON.stringify(result ?? null)) };
+    } catch (err: any) {
+      return { ok: false, errorType: err?.name ?? 'Error', errorMessage: err?.message ?? String(err) };
+    }
+  };
+}
+
+/** UTF-8 bytes of a value as Step Functions serializes it (JSON). */
+export function payloadBytes(value: unknown): number {
+  return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+/**
+ * History events of one interpreter event, as a standard workflow records them (README,
+ * "Limits"): `<Type>StateEntered` / `<Type>StateExited` per state; a Task attempt adds
+ * TaskScheduled, TaskStarted and TaskSucceeded / TaskFailed (counted per handler call, not here);
+ * a Map adds MapStateStarted and MapStateSucceeded / MapStateFailed, and MapIterationStarted and
+ * MapIterationSucceeded / MapIterationFailed per iteration; a Parallel likewise; a Fail state has
+ * no exit event (ExecutionFailed follows); the execution adds ExecutionStarted and its end event.
+ */
+function historyEventsOf(e: any): number {
+  switch (e.type) {
+    case 'ExecutionStarted': return 1;
+    case 'StateEntered': return e.state.type === 'Map' || e.state.type === 'Parallel' ? 2 : 1;
+    case 'StateExited': return e.state.type === 'Map' || e.state.type === 'Parallel' ? 2 : (e.state.type === 'Fail' ? 0 : 1);
+    case 'StateFailed': return e.state.type === 'Map' || e.state.type === 'Parallel' ? 1 : 0;
+    case 'MapIterationStarted': case 'MapIterationSucceeded': case 'MapIterationFailed': return 1;
+    case 'ParallelBranchStarted': case 'ParallelBranchSucceeded': case 'ParallelBranchFailed': return 0;
+    default: return 0;
+  }
+}
+
+const never = <T>() => new Promise<T>(() => undefined);
+
 /** The interpreter: an ES module package with a CommonJS build (main.node.cjs), typed loosely here. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as {
@@ -156,6 +264,7 @@ const { StateMachine } = require('aws-local-stepfunctions') as {
 };
 
 const SDK_PREFIX = 'arn:aws:states:::aws-sdk:';
+const VALIDATED = new WeakSet<object>();
 
 export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   const drs = new DrsSdk.DrsClient({ endpoint: o.endpoint, region: o.region, credentials: o.credentials, maxAttempts: 1 });
@@ -184,6 +293,42 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   };
   const actAs = (who: 'stateMachine' | 'steps') => o.iam?.set(who === 'steps' ? withJobTags(o.iam.steps) : o.iam.stateMachine);
 
+  const inProcess = o.lambdaRunner === 'in-process';
+  let inProcessStep: Promise<(payload: unknown) => Promise<StepAnswer>> | undefined;
+  const payloadLimit = o.limits?.payloadBytes ?? PAYLOAD_LIMIT_BYTES;
+  const historyLimit = o.limits?.historyEvents ?? HISTORY_LIMIT_EVENTS;
+  const timeoutSeconds = o.timeoutSeconds ?? o.definition.TimeoutSeconds;
+  const clock = o.now ?? (() => new Date());
+  const startedAt = clock().getTime();
+  const elapsed = () => (clock().getTime() - startedAt) / 1000;
+  let historyEvents = 0;
+  let largestPayload = { bytes: 0, state: '', what: '' };
+  /** Set once the execution ended as AWS would end it whatever the interpreter does next: nothing runs after. */
+  let fatal: { status: DrillRun['status']; error?: string; cause?: string } | undefined;
+  let abort: () => void = () => undefined;
+  const end = (f: NonNullable<typeof fatal>) => {
+    if (fatal) return;
+    fatal = f;
+    abort();
+  };
+  const measure = (state: string, what: string, value: unknown) => {
+    const bytes = payloadBytes(value);
+    if (bytes > largestPayload.bytes) largestPayload = { bytes, state, what };
+    if (bytes > payloadLimit) {
+      // Not caught by States.ALL (nor retried): the execution fails.
+      end({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: `the ${what} of state ${state} is ${bytes} bytes, over the quota of ${payloadLimit}` });
+    }
+  };
+  const countHistory = (n: number) => {
+    historyEvents += n;
+    if (historyEvents > historyLimit) {
+      end({ status: 'FAILED', error: 'States.HistoryLimitExceeded', cause: `the execution's history passed ${historyLimit} events` });
+    }
+  };
+  const checkTimeout = () => {
+    if (timeoutSeconds !== undefined && elapsed() > timeoutSeconds) end({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `the execution ran longer than its TimeoutSeconds (${timeoutSeconds})` });
+  };
+
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   for (const [name, state] of Object.entries(tasksOf(o.definition.States))) {
     const resource: string = state.Resource;
@@ -196,7 +341,9 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
         }
         lambdaCalls[input.Payload?.Step] = (lambdaCalls[input.Payload?.Step] ?? 0) + 1;
         actAs('steps');
-        const answer = await invokeAsset(input.Payload, lambdaEnv);
+        const answer = inProcess
+          ? await (await (inProcessStep ??= inProcessAsset(lambdaEnv)))(input.Payload)
+          : await invokeAsset(input.Payload, lambdaEnv);
         if (!answer.ok) {
           const e = new Error(answer.errorMessage);
           e.name = answer.errorType ?? 'Error';
@@ -262,34 +409,80 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
     }
   }
 
+  // Every Task attempt: the limits, the timeout and the test's hook first; nothing runs once the execution has ended.
+  for (const [name, inner] of Object.entries(handlers)) {
+    handlers[name] = async (input) => {
+      await new Promise((r) => setImmediate(r)); // the event log catches up (its events count)
+      checkTimeout();
+      if (!fatal && o.beforeTask) {
+        const verdict = await o.beforeTask(name, elapsed());
+        if (verdict === 'STOP') end({ status: 'ABORTED' });
+        if (verdict === 'TIME_OUT') end({ status: 'TIMED_OUT', error: 'States.Timeout' });
+      }
+      if (fatal) return never();
+      countHistory(3); // TaskScheduled, TaskStarted, TaskSucceeded | TaskFailed
+      measure(name, 'input (after Parameters)', input);
+      if (fatal) return never();
+      const result = await inner(input);
+      measure(name, 'result', result);
+      if (fatal) return never();
+      return result;
+    };
+  }
+
   const waits: Record<string, number> = {};
   for (const [name, state] of Object.entries(waitsOf(o.definition.States))) {
     if (typeof state.Seconds !== 'number') throw new Error(`Wait state ${name}: only Seconds is supported by the harness`);
     Object.defineProperty(waits, name, {
       enumerable: true,
       // Read by the interpreter each time the state runs: the DRS clock moves, the wait is 0 ms.
-      get: () => { simulatedSeconds += state.Seconds; o.advance(state.Seconds * 1000); return 0; },
+      get: () => {
+        if (fatal) return 2_147_483_647; // the execution has ended: the wait never returns
+        simulatedSeconds += state.Seconds;
+        o.advance(state.Seconds * 1000);
+        checkTimeout();
+        return 0;
+      },
     });
   }
 
-  const machine = new StateMachine(o.definition, { validationOptions: { checkArn: false, checkPaths: true } });
+  // Validating a definition compiles a JSON schema (seconds): once per definition object.
+  const validated = VALIDATED.has(o.definition);
+  const machine = new StateMachine(o.definition, { validationOptions: { checkArn: false, checkPaths: true, noValidate: validated } });
+  VALIDATED.add(o.definition);
   const executionName = o.executionName ?? `drill-${Date.now()}`;
   const execution = machine.run(o.input ?? {}, {
-    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits },
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      waitTimeOverrides: waits,
+      ...(o.instantRetries ? { retryIntervalOverrides: retryOverrides(o.definition.States) } : {}),
+    },
+    noThrowOnAbort: true,
     context: {
       Execution: { Name: executionName, Id: `arn:aws:states:${o.region}:000000000000:execution:drill:${executionName}` },
       // The interpreter has no $$.State: read when a state uses it, i.e. as it is entered.
       State: { get EnteredTime() { return (o.now ?? (() => new Date()))().toISOString(); } },
     },
   });
+  abort = () => (execution as any).abort();
   const eventLog: any[] = [];
-  const logging = (async () => { for await (const e of execution.eventLogs) eventLog.push(e); })();
+  const logging = (async () => {
+    for await (const e of execution.eventLogs) {
+      eventLog.push(e);
+      if (fatal) continue;
+      countHistory(historyEventsOf(e));
+      if (e.type === 'StateEntered') measure(e.state.name, 'input', e.state.input);
+      if (e.type === 'StateExited') measure(e.state.name, 'output', e.state.output);
+      if (e.type === 'ExecutionStarted') measure('(execution)', 'input', e.input);
+    }
+  })();
   let status: DrillRun['status'] = 'SUCCEEDED';
   let output: any;
   let error: string | undefined;
   let cause: string | undefined;
   try {
     output = await execution.result;
+    if (fatal) throw new Error('ended by the harness');
   } catch (err: any) {
     status = 'FAILED';
     const failed = eventLog.find((e) => e.type === 'ExecutionFailed');
@@ -300,7 +493,12 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
   drs.destroy();
   o.iam?.set(undefined);
   const failedEvent = eventLog.find((e) => e.type === 'ExecutionFailed');
-  if (failedEvent) {
+  if (fatal) {
+    status = fatal.status;
+    error = fatal.error;
+    cause = fatal.cause;
+    output = undefined;
+  } else if (failedEvent) {
     error = failedEvent.Error;
     cause = typeof failedEvent.Cause === 'string' ? failedEvent.Cause : JSON.stringify(failedEvent.Cause);
   }
@@ -319,5 +517,18 @@ export async function runDrill(o: DrillRunOptions): Promise<DrillRun> {
     simulatedSeconds,
     sdkCalls,
     eventLog,
+    historyEvents: historyEvents + (fatal ? 0 : 1), // the execution's end event
+    largestPayload,
   };
+}
+
+/** Retry intervals of 0 ms for every state with a Retry, Map iterations included. */
+function retryOverrides(states: Record<string, any>, into: Record<string, number> = {}): Record<string, number> {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Retry) into[name] = 0;
+    const inner = state.ItemProcessor ?? state.Iterator;
+    if (inner) retryOverrides(inner.States, into);
+    for (const branch of state.Branches ?? []) retryOverrides(branch.States, into);
+  }
+  return into;
 }

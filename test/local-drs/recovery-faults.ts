@@ -21,6 +21,7 @@ export class DrsFaults extends Faults {
   private launchFailures = new Map<string, Counted>();
   private slowLaunches = new Map<string, number>();
   private terminateConflicts = new Map<string, Counted>();
+  private terminateFailures = new Map<string, Counted>();
 
   /** Launches of source server `sourceServerID` fail (the job still completes; the server is FAILED). */
   failLaunch(sourceServerID: string, options: FailLaunchOptions = {}): this {
@@ -44,8 +45,30 @@ export class DrsFaults extends Faults {
     return this;
   }
 
+  /**
+   * The next `count` terminate jobs that include the recovery instance `id` (or the recovery
+   * instance of source server `id`) end with that server `FAILED` and the instance still running.
+   */
+  failTerminate(id: string, options: FailLaunchOptions = {}): this {
+    this.terminateFailures.set(id, { remaining: options.count ?? 1, message: options.message });
+    return this;
+  }
+
+  /** @internal The rawError when terminating this instance is to fail in its job. */
+  takeTerminateFailure(recoveryInstanceID: string, sourceServerID: string): string | undefined {
+    for (const key of [recoveryInstanceID, sourceServerID]) {
+      const rule = this.terminateFailures.get(key);
+      if (rule && rule.remaining > 0) {
+        rule.remaining -= 1;
+        return rule.message ?? 'Terminate failed (injected by the local DRS)';
+      }
+    }
+    return undefined;
+  }
+
   override clear(): void {
     super.clear();
+    this.terminateFailures = new Map();
     this.launchFailures = new Map();
     this.slowLaunches = new Map();
     this.terminateConflicts = new Map();

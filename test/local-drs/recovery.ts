@@ -34,6 +34,12 @@ export interface RecoverySettings {
   readonly maxConcurrentJobs?: number;
   /** Source servers across the jobs not COMPLETED (DRS-FACTS: 500). @default 500 */
   readonly maxServersInActiveJobs?: number;
+  /**
+   * Whether terminate jobs (TerminateRecoveryInstances) count against `maxServersInActiveJobs`,
+   * both as servers in active jobs and as the request checked (README, guess 63; the documents do
+   * not say). They always count as jobs. @default true
+   */
+  readonly terminateJobsCountAgainstActiveServers?: boolean;
 }
 
 export const QuotaCodes = {
@@ -50,6 +56,7 @@ const DEFAULTS: Required<RecoverySettings> = {
   maxServersPerJob: 100,
   maxConcurrentJobs: 20,
   maxServersInActiveJobs: 500,
+  terminateJobsCountAgainstActiveServers: true,
 };
 
 type Input = Record<string, unknown>;
@@ -151,7 +158,7 @@ export class Recovery {
       if (busy.has(server.id)) throw conflict(server.id, `Source server ${server.id} is already part of an active job`);
       if (server.disconnected) throw conflict(server.id, `Source server ${server.id} is disconnected and cannot be launched`);
     }
-    this.checkQuotas(caller, region, ids.length);
+    this.checkQuotas(caller, region, ids.length, 'LAUNCH');
 
     const now = this.nowMs();
     const extended = (records as ServerRecord[]).some((s) => s.extension);
@@ -239,7 +246,7 @@ export class Recovery {
         throw instanceConflict(instance.id, `Recovery instance ${instance.id} cannot be terminated now (conflict injected by the local DRS)`);
       }
     }
-    this.checkQuotas(caller, region, ids.length);
+    this.checkQuotas(caller, region, ids.length, 'TERMINATE');
     const now = this.nowMs();
     const servers = this.service.account(caller.account).regions.get(caller.region)?.servers;
     const extended = (instances as InstanceRecord[]).some((i) => servers?.get(i.sourceServerID)?.extension);
@@ -330,6 +337,16 @@ export class Recovery {
     });
     this.schedule.at(end, () => {
       for (const i of instances) {
+        const failure = this.faults.takeTerminateFailure(i.id, i.sourceServerID);
+        const p = job.servers.find((x) => x.recoveryInstanceID === i.id);
+        if (failure) {
+          // The instance keeps running; the job completes with the server FAILED (guess 64).
+          i.ec2InstanceState = 'RUNNING';
+          i.terminatingJobID = undefined;
+          job.log.push(logItem(end, 'CLEANUP_FAIL', { sourceServerID: i.sourceServerID, targetInstanceID: i.id, rawError: failure }));
+          if (p) p.launchStatus = 'FAILED';
+          continue;
+        }
         i.ec2InstanceState = 'TERMINATED';
         job.log.push(logItem(end, 'CLEANUP_END', { sourceServerID: i.sourceServerID, targetInstanceID: i.id }));
         const server = this.serverOf(job, i.sourceServerID);
@@ -339,7 +356,7 @@ export class Recovery {
         }
         this.forget(region, i.id);
       }
-      for (const s of job.servers) s.launchStatus = 'TERMINATED';
+      for (const s of job.servers) if (s.launchStatus !== 'FAILED') s.launchStatus = 'TERMINATED';
       this.complete(job, end);
     });
   }
@@ -361,12 +378,15 @@ export class Recovery {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private checkQuotas(caller: Caller, region: RecoveryRegion, servers: number): void {
-    const { maxServersPerJob, maxConcurrentJobs, maxServersInActiveJobs } = this.settings;
+  private checkQuotas(caller: Caller, region: RecoveryRegion, servers: number, type: 'LAUNCH' | 'TERMINATE'): void {
+    const { maxServersPerJob, maxConcurrentJobs, maxServersInActiveJobs, terminateJobsCountAgainstActiveServers } = this.settings;
     const active = region.activeJobs();
-    const inActive = active.reduce((n, j) => n + j.servers.length, 0);
-    if (servers > maxServersPerJob) {
-      throw quotaExceeded(QuotaCodes.SERVERS_PER_JOB, `A job can act on at most ${maxServersPerJob} source servers; this request names ${servers}`);
+    const counted = terminateJobsCountAgainstActiveServers ? active : active.filter((j) => j.type === 'LAUNCH');
+    const inActive = counted.reduce((n, j) => n + j.servers.length, 0);
+    const requested = servers;
+    if (type === 'TERMINATE' && !terminateJobsCountAgainstActiveServers) servers = 0;
+    if (requested > maxServersPerJob) {
+      throw quotaExceeded(QuotaCodes.SERVERS_PER_JOB, `A job can act on at most ${maxServersPerJob} source servers; this request names ${requested}`);
     }
     if (active.length >= maxConcurrentJobs) {
       throw quotaExceeded(QuotaCodes.CONCURRENT_JOBS, `Account ${caller.account} already has ${active.length} active jobs in ${caller.region}; the quota is ${maxConcurrentJobs}`);
