@@ -221,7 +221,7 @@ describe('IAM of the state machine role (IAM simulator)', () => {
       const east = new StagingAccountExtension(s, 'East', { stagingAccountId: '111111111111' });
       const west = new StagingAccountExtension(s, 'West', { stagingAccountId: '333333333333' });
       const db = ExtendedSourceServer.fromSourceServerId(s, 'Db', 's-0000000000000000d');
-      return { extensions: [east, west], servers: [db, db], extendedServerSelector: ExtendedServerSelector.tagEquals('tier', 'web'), drillName: 'u' };
+      return { extensions: [east, west], servers: [db], extendedServerSelector: ExtendedServerSelector.tagEquals('tier', 'web'), drillName: 'u' };
     });
     const d = Object.values(definitionsFrom(template, ctx))[0];
     const targets = d.States.Plan.Parameters.Payload.Targets;
@@ -229,7 +229,7 @@ describe('IAM of the state machine role (IAM simulator)', () => {
     expect(new Set(targets.Owners.map((o: { LogicalId: string }) => o.LogicalId)).size).toBe(2);
     expect(targets.Selector).toEqual({ Type: 'tag', Key: 'tier', Values: ['web'] });
     const authorize = authorizer(template, stack, drill.role);
-    const tags = requestTags({ [DrillTags.DRILL]: 'u', [DrillTags.EXECUTION]: 'e' });
+    const tags = requestTags({ [DrillTags.DRILL]: drill.drillTag, [DrillTags.EXECUTION]: 'e' });
     const start = (id: string, t: Record<string, string>) =>
       authorize({ action: 'drs:StartRecovery', resource: serverArn(id), account: ACCOUNT, region: REGION, context: { ...resourceTags(t), ...tags } }).allowed;
     const ownerOf = (x: StagingAccountExtension) =>

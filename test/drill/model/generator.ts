@@ -108,7 +108,8 @@ export function executionArbitrary(o: GeneratorOptions = {}): fc.Arbitrary<Drill
       keepInstancesForMinutes: fc.option(fc.constantFrom(5, 30), { nil: undefined }),
       rtoMinutes: fc.option(fc.integer({ min: 5, max: 30 }), { nil: undefined }),
       timeoutMinutes: fc.integer({ min: 6, max: 60 }),
-    }),
+      // RecoveryDrill refuses at synth an RTO longer than its timeout (it could never be measured).
+    }).map((s) => ({ ...s, rtoMinutes: s.rtoMinutes === undefined ? undefined : Math.min(s.rtoMinutes, s.timeoutMinutes) })),
     readings: fc.record({
       initiatedBy: fc.constantFrom<Readings['initiatedBy']>('targetAccount', 'operation'),
       terminateJobsCountAgainstActiveServers: fc.boolean(),

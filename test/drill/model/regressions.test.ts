@@ -4,7 +4,7 @@
  * when the engine fixes it, the test FAILS, saying to remove the entry (and keep the execution
  * as a passing regression below), so no known defect silently stops being checked.
  */
-import { KNOWN_DEFECTS } from './known-defects';
+import { FIXED_DEFECTS, KNOWN_DEFECTS } from './known-defects';
 import { runExecution } from './runner';
 import { requireStepsBundle } from '../harness';
 
@@ -24,5 +24,12 @@ describe.each(KNOWN_DEFECTS.map((d) => [d.name, d] as const))('known defect %s',
       throw new Error(`known defect ${defect.name} no longer reproduces (violations: ${JSON.stringify(result.violations)}): ` +
         'remove it from known-defects.ts and keep its execution as a passing regression');
     }
+  });
+});
+
+describe.each(FIXED_DEFECTS.map((d) => [d.name, d] as const))('fixed defect %s', (_name, defect) => {
+  test(`${defect.invariant} holds: ${defect.description} (issue 16 item ${defect.issueItem})`, async () => {
+    const result = await runExecution(defect.counterexample);
+    expect(result.violations.filter((v) => v.invariant === defect.invariant)).toEqual([]);
   });
 });
