@@ -61,7 +61,11 @@ describe.each(READINGS)('$name', (reading) => {
       const create = perServer(diff(afterCreate, start), servers);
       const remove = perServer(diff(afterDelete, afterCreate), servers);
       process.stdout.write(`[${reading.name}] ExtendedSourceServer calls per server: create ${JSON.stringify(create)}, delete ${JSON.stringify(remove)}\n`);
-      expect(create).toEqual({ DescribeSourceServers: 1, CreateExtendedSourceServer: 1 });
+      // One server of the example declares launch settings (examples/basic): it alone adds a
+      // GetLaunchConfiguration and, as they differ from DRS's defaults, an UpdateLaunchConfiguration.
+      expect(create).toEqual({
+        DescribeSourceServers: 1, CreateExtendedSourceServer: 1, GetLaunchConfiguration: 1 / servers, UpdateLaunchConfiguration: 1 / servers,
+      });
       expect(remove).toEqual(guide
         ? { DescribeSourceServers: 1, DeleteSourceServer: 1 }
         : { DescribeSourceServers: 1, DeleteSourceServer: 2, DisconnectSourceServer: 1 });
