@@ -103,6 +103,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 60_000,
+      // Jest's default is one worker fewer than the cores: one worker on CI's 2 cores. The e2e
+      // files wait on child processes and local servers about half their time, so a worker per
+      // core runs the suite faster (the e2e folder: 402 s with one worker, 323 s with two).
+      maxWorkers: '100%',
     },
   },
   gitignore: ['cdk.out', '.benchmark/', '.ci-out/'],
