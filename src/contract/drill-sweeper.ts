@@ -40,6 +40,8 @@ export interface SweepResult {
   /** Executions that run now: nothing of theirs was touched. */
   readonly runningExecutions: string[];
   readonly instancesTerminated: number;
+  /** Instances whose TerminateRecoveryInstances DRS refused with a ConflictException: a termination is already under way. */
+  readonly instancesAlreadyTerminating: number;
   /** `sourceServerID/actionId` of each launch action removed. */
   readonly launchActionsRemoved: string[];
   /** What could not be removed or checked, one line each (the sweep fails when this is not empty). */

@@ -12,8 +12,6 @@
  * action untouched.
  */
 import * as fs from 'fs';
-import * as http from 'http';
-import { AddressInfo } from 'net';
 import * as path from 'path';
 import {
   CreateExtendedSourceServerCommand, DescribeRecoveryInstancesCommand, DrsClient, ListLaunchActionsCommand, PutLaunchActionCommand,
@@ -22,6 +20,7 @@ import {
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { LocalSfn, startLocalSfn } from './local-sfn';
 import { DrillCheck, RecoveryDrill, StagingAccountExtension } from '../../src';
 import { OwnerTags } from '../../src/contract';
 import { DrillTags } from '../../src/contract/drill';
@@ -39,47 +38,10 @@ const STACK_ID = `arn:aws:cloudformation:${REGION}:${TARGET}:stack/DrillStack/11
 const SM_NAME = 'DrillStateMachine-0123456789ab';
 const SM_ARN = `arn:aws:states:${REGION}:${TARGET}:stateMachine:${SM_NAME}`;
 
-/** A Step Functions endpoint (AWS JSON 1.0) for DescribeExecution and ListExecutions. */
-async function startLocalSfn(statuses: Record<string, string>): Promise<{ url: string; targets: string[]; close(): Promise<void> }> {
-  const targets: string[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      const target = String(req.headers['x-amz-target'] ?? '');
-      targets.push(target);
-      const send = (code: number, payload: unknown, type?: string) => {
-        res.writeHead(code, { 'content-type': 'application/x-amz-json-1.0', ...(type ? { 'x-amzn-errortype': type } : {}) });
-        res.end(JSON.stringify(payload));
-      };
-      if (target === 'AWSStepFunctions.DescribeExecution') {
-        const name = String(body.executionArn).split(':').pop()!;
-        if (!String(body.executionArn).startsWith(`arn:aws:states:${REGION}:${TARGET}:execution:${SM_NAME}:`) || !(name in statuses)) {
-          send(400, { __type: 'ExecutionDoesNotExist', message: `Execution Does Not Exist: '${body.executionArn}'` }, 'ExecutionDoesNotExist');
-          return;
-        }
-        send(200, { executionArn: body.executionArn, stateMachineArn: SM_ARN, name, status: statuses[name], startDate: 1780000000 });
-      } else if (target === 'AWSStepFunctions.ListExecutions') {
-        const running = Object.entries(statuses).filter(([, s]) => body.statusFilter === undefined || s === body.statusFilter);
-        send(200, { executions: running.map(([name, status]) => ({ executionArn: `${SM_ARN.replace(':stateMachine:', ':execution:')}:${name}`, stateMachineArn: SM_ARN, name, status, startDate: 1780000000 })) });
-      } else {
-        send(400, { __type: 'UnknownOperationException', message: target }, 'UnknownOperationException');
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    targets,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('the bundled sweeper after executions were stopped mid-run', () => {
   let drs: LocalDrs;
   let target: DrsClient;
-  let sfn: Awaited<ReturnType<typeof startLocalSfn>>;
+  let sfn: LocalSfn;
   const statuses: Record<string, string> = {};
   const ids: Record<string, string> = {};
   let drillTag: string;
@@ -145,7 +107,8 @@ describe('the bundled sweeper after executions were stopped mid-run', () => {
     await put(ids.a, '11111111-2222-4333-8444-555555555555');
     drs.advanceTime(60 * 60 * 1000);
     drs.inventory(TARGET, REGION);
-    sfn = await startLocalSfn(statuses);
+    sfn = await startLocalSfn({ region: REGION, account: TARGET, stateMachineName: SM_NAME }, statuses);
+    expect(sfn.stateMachineArn).toBe(SM_ARN);
     const creds = drs.credentialsFor(TARGET);
     env = {
       PATH: process.env.PATH ?? '',

@@ -73,6 +73,7 @@ export async function sweep(deps: SweepDeps, config: SweepConfig, trigger: strin
   const executions: SweptExecution[] = [];
   const running: string[] = [];
   let terminated = 0;
+  let alreadyTerminating = 0;
   for (const [name, own] of byExecution) {
     const left = instancesOfJobs(instances, own);
     if (left.length === 0) continue;
@@ -93,7 +94,10 @@ export async function sweep(deps: SweepDeps, config: SweepConfig, trigger: strin
         await deps.drs.send(new TerminateRecoveryInstancesCommand({ recoveryInstanceIDs: batch }));
         terminated += batch.length;
       } catch (err) {
-        failures.push(`execution ${name}: TerminateRecoveryInstances of ${batch.join(' ')} failed (${message(err)})`);
+        // As the drill's own clean-up: a ConflictException says a termination of these instances
+        // is already under way (the drill's, or an earlier sweep's), which counts as done.
+        if ((err as { name?: string }).name === 'ConflictException') alreadyTerminating += batch.length;
+        else failures.push(`execution ${name}: TerminateRecoveryInstances of ${batch.join(' ')} failed (${message(err)})`);
       }
     }
     executions.push({ executionName: name, status, jobIds: own.map((j) => j.jobID!), recoveryInstanceIds: ids });
@@ -106,6 +110,7 @@ export async function sweep(deps: SweepDeps, config: SweepConfig, trigger: strin
     executions,
     runningExecutions: running,
     instancesTerminated: terminated,
+    instancesAlreadyTerminating: alreadyTerminating,
     launchActionsRemoved: removed,
     failures,
   };

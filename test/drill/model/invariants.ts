@@ -24,7 +24,10 @@ export interface Violation {
   readonly message: string;
 }
 
-/** Bound on clean-up after an execution ends (beyond keepInstancesFor): terminate jobs take 90 s locally. */
+/**
+ * Bound on clean-up after an execution ends and the sweeper's runs (the runner runs it at the end
+ * and at its next hourly schedule), beyond keepInstancesFor: terminate jobs take 90 s locally.
+ */
 export const CLEANUP_BOUND_SECONDS = 30 * 60;
 
 interface Replacement { readonly old: InstanceRecord; readonly job: JobRecord; readonly at: number }
@@ -104,8 +107,11 @@ export class Observer {
     }
   }
 
-  /** Every execution has ended: D1 again, D4, D5, D3, then D2 after the bound. */
-  async ended(runs: ReadonlyArray<{ name: string; run: DrillRun; harnessStopped: boolean }>): Promise<void> {
+  /**
+   * Every execution has ended: D1 again, D4, D5, D3, then what runs after an execution (the
+   * sweeper), then D2 after the bound.
+   */
+  async ended(runs: ReadonlyArray<{ name: string; run: DrillRun; harnessStopped: boolean }>, afterEnd?: () => Promise<void>): Promise<void> {
     this.check(-1, undefined, runs);
     for (const { name, run } of runs) {
       if (run.error === 'States.DataLimitExceeded' || run.error === 'States.HistoryLimitExceeded') {
@@ -118,13 +124,14 @@ export class Observer {
 
     for (const { name, run, harnessStopped } of runs) if (!harnessStopped && run.status !== 'TIMED_OUT' && run.status !== 'ABORTED') this.checkResult(name, run);
 
+    await afterEnd?.();
     // D2: wait out keepInstancesFor and the bound; nothing of any execution may be left.
     const keep = (this.x.shape.keepInstancesForMinutes ?? 0) * 60;
     this.drs.advanceTime((keep + CLEANUP_BOUND_SECONDS) * 1000);
     const left = [...this.regionState.instances.values()].filter((i) => this.ownerOfJob(i.jobID) !== undefined);
     for (const i of left) {
       const end = runs.find((r) => r.name === this.ownerOfJob(i.jobID));
-      this.violate({ invariant: 'D2', step: -1, message: `drill instance ${i.id} of ${i.sourceServerID} (#${this.ids.indexOf(i.sourceServerID)}) (execution ${this.ownerOfJob(i.jobID)}, which ended ${end?.run.status}${end?.run.error ? ` ${end.run.error}` : ''}) still ${i.ec2InstanceState} ${keep + CLEANUP_BOUND_SECONDS} s after the end` });
+      this.violate({ invariant: 'D2', step: -1, message: `drill instance ${i.id} of ${i.sourceServerID} (#${this.ids.indexOf(i.sourceServerID)}) (execution ${this.ownerOfJob(i.jobID)}, which ended ${end?.run.status}${end?.run.error ? ` ${end.run.error}` : ''}) still ${i.ec2InstanceState} ${keep + CLEANUP_BOUND_SECONDS} s after the end (and the sweeper's runs)` });
     }
     const putBy = new Map<string, string>();
     for (const { name, run } of runs) for (const c of run.sdkCalls) if (c.operation === 'PutLaunchAction') putBy.set(`${c.input.resourceId}/${c.input.actionId}`, name);

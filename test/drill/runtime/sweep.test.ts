@@ -192,3 +192,20 @@ test('the trigger: the execution status change event, or the schedule', () => {
   expect(triggerOf(event)).toBe('ABORTED e1');
   expect(triggerOf({ 'detail-type': 'Scheduled Event', 'source': 'aws.events' })).toBe('schedule');
 });
+
+test('a termination already under way (ConflictException) counts as done, not as a failure', async () => {
+  const { drs, deps } = mocks([job('j1', 'e1', ['s-a', 's-b'])], [instance('i-1', 'j1', 's-a'), instance('i-2', 'j1', 's-b')], { e1: 'FAILED' });
+  drs.on(TerminateRecoveryInstancesCommand).rejects(Object.assign(new Error('Recovery instance i-1 is already being terminated by job drsjob-1'), { name: 'ConflictException' }));
+  const result = await sweep(deps, config, 'FAILED e1');
+  expect(result.failures).toEqual([]);
+  expect(result.instancesTerminated).toBe(0);
+  expect(result.instancesAlreadyTerminating).toBe(2);
+});
+
+test('any other refusal of TerminateRecoveryInstances is a failure, named with its instances', async () => {
+  const { drs, deps } = mocks([job('j1', 'e1', ['s-a'])], [instance('i-1', 'j1', 's-a')], { e1: 'FAILED' });
+  drs.on(TerminateRecoveryInstancesCommand).rejects(Object.assign(new Error('no'), { name: 'ValidationException' }));
+  const result = await sweep(deps, config, 'FAILED e1');
+  expect(result.failures).toEqual(['execution e1: TerminateRecoveryInstances of i-1 failed (ValidationException: no)']);
+  expect(result.instancesAlreadyTerminating).toBe(0);
+});
